@@ -1,0 +1,65 @@
+"""Domain objects that cross boundaries (process, agent, disk), as pydantic models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Artifact(BaseModel):
+    """A file a job produced: something it wrote in its work dir, or an open matplotlib figure."""
+
+    model_config = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
+
+    name: str
+    mime_type: str
+    data: bytes = Field(repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+class ExecError(BaseModel):
+    """Why a job did not finish normally.
+
+    `type` is the exception class name for errors raised by the code (`ZeroDivisionError`), or
+    one of the sandbox's own kinds: `ImportNotAllowed`, `Timeout`, `Killed`, `SyntaxError`,
+    `Exited`, `InvalidInput`, `SandboxCrashed`, `SandboxClosed`, `ResultNotSerializable`.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str
+    message: str
+    traceback: str = ""
+    line: int | None = None
+
+
+class ExecResult(BaseModel):
+    """What one sandbox job did. `result` is the JSON value of a `result` variable the code set."""
+
+    model_config = ConfigDict(frozen=True)
+
+    exit_code: int
+    stdout: str = ""
+    stderr: str = ""
+    timed_out: bool = False
+    duration_ms: float = 0.0
+    result: Any = None
+    error: ExecError | None = None
+    artifacts: list[Artifact] = Field(default_factory=list)
+    truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when the code ran to its end without an error."""
+        return self.exit_code == 0 and self.error is None and not self.timed_out
+
+    def artifact(self, name: str) -> Artifact:
+        """The artifact called `name`; KeyError listing the names there are otherwise."""
+        for a in self.artifacts:
+            if a.name == name:
+                return a
+        raise KeyError(f"no artifact named {name!r}; artifacts: {[a.name for a in self.artifacts]}")

@@ -1,0 +1,360 @@
+"""One job, inside a worker forked ahead of time: lock down, wait for the job, run, report.
+
+Order matters. Descriptors are rearranged first (so nothing of the server's leaks into the job),
+then Landlock and seccomp (irreversible, applied while the worker is still idle), then the job
+arrives on fd 0, rlimits are set, and only then is user code compiled. The report goes to fd 3
+as one JSON document; stdout and stderr are plain pipes the server reads.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import fcntl
+import hashlib
+import io
+import json
+import linecache
+import mimetypes
+import os
+import resource
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from . import landlock, seccomp
+
+CODE_FILENAME = "<code>"
+CONTROL_FD = 0
+RESULT_FD = 3
+MIB = 1024 * 1024
+PR_SET_DUMPABLE = 4
+
+
+@dataclass(frozen=True)
+class JobEnv:
+    """What the server prepared once and every job reuses."""
+
+    read_paths: Sequence[str]
+    allowlist: frozenset[str] | None
+    seccomp_program: bytes | None
+    prctl: Callable[[int, int], int] | None
+
+
+def worker_main(
+    env: JobEnv, work_root: str, out_w: int, err_w: int, res_w: int, ctl_r: int
+) -> NoReturn:
+    """Lock down, wait for one job on the control pipe, run it, report, exit."""
+    status = 70  # EX_SOFTWARE: only seen if reporting itself fails
+    try:
+        status = _work(env, work_root, out_w, err_w, res_w, ctl_r)
+    finally:
+        os._exit(status)
+
+
+def _work(env: JobEnv, work_root: str, out_w: int, err_w: int, res_w: int, ctl_r: int) -> int:
+    os.setsid()  # own process group: the server kills the whole group on timeout
+    # Move the four pipes out of the way first so no dup2 below can clobber another one.
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 64) for fd in (ctl_r, out_w, err_w, res_w)]
+    for target, fd in enumerate(high):
+        os.dup2(fd, target)
+    os.closerange(RESULT_FD + 1, 1 << 16)  # the zygote's socket and every other pipe
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    workdir = os.path.join(work_root, f"job-{os.getpid()}")
+    os.mkdir(workdir, 0o700)
+    os.chdir(workdir)
+    layers = _lock_down(env, workdir)
+    sys.stdout = _text_stream(1)
+    sys.stderr = _text_stream(2)
+    sys.stdin = io.TextIOWrapper(io.BytesIO(b""))
+    sys.argv = ["main.py"]
+    vsize = _current_vsize()
+    _prefault()
+
+    spec = _read_spec(CONTROL_FD)
+    if spec is None:  # the server went away before giving us a job
+        return 0
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, CONTROL_FD)
+    os.close(devnull)
+    limits: Mapping[str, Any] = spec["limits"]
+    report: dict[str, Any] = {"layers": layers, "exit_code": 0}
+    try:
+        inputs = _write_inputs(spec.get("files") or {})
+    except (OSError, ValueError) as exc:
+        report.update(exit_code=1, error={"type": "InvalidInput", "message": str(exc)})
+        _write_report(report)
+        return 1
+    _set_limits(limits, vsize)
+    try:
+        _execute(spec["code"], env.allowlist, report)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+    _collect_artifacts(report, inputs, int(limits["artifact_bytes"]))
+    _write_report(report)
+    for fd in (1, 2):  # EOF on every pipe tells the server the job is over before we exit
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    return int(report["exit_code"])
+
+
+def _read_spec(fd: int) -> dict[str, Any] | None:
+    header = _read_exact(fd, 4)
+    if header is None:
+        return None
+    body = _read_exact(fd, int.from_bytes(header, "big"))
+    if body is None:
+        return None
+    spec: dict[str, Any] = json.loads(body)
+    return spec
+
+
+def _read_exact(fd: int, size: int) -> bytes | None:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _write_inputs(files: Mapping[str, str]) -> dict[str, str]:
+    digests = {}
+    for name, b64 in files.items():
+        rel = os.path.normpath(name)
+        if rel.startswith(("/", "..")) or rel == ".":
+            raise ValueError(f"input file name {name!r} must be relative to the work dir")
+        data = base64.b64decode(b64)
+        parent = os.path.dirname(rel)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        with open(rel, "wb") as f:
+            f.write(data)
+        digests[rel] = hashlib.sha256(data).hexdigest()
+    return digests
+
+
+def _lock_down(env: JobEnv, workdir: str) -> dict[str, Any]:
+    if env.prctl is not None:
+        env.prctl(PR_SET_DUMPABLE, 0)  # other jobs cannot open our /proc files
+    abi = landlock.restrict(
+        read_paths=[*env.read_paths, workdir], write_paths=[workdir, "/dev/null"]
+    )
+    if env.seccomp_program is not None:
+        seccomp.install(env.seccomp_program)
+    return {"landlock_abi": abi, "seccomp": env.seccomp_program is not None, "rlimits": True}
+
+
+def _prefault() -> None:
+    """Walk the job's code paths once while idle, so copy-on-write faults are paid before the job.
+
+    Right after a fork every page the job touches is faulted in and copied; on small VMs that is
+    most of a trivial job's cost. Nothing here has effects the job could see.
+    """
+    report: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__builtins__": builtins}
+    exec(compile("result = [i * 2 for i in range(8)]", CODE_FILENAME, "exec"), namespace)
+    _store_result(report, namespace["result"])
+    json.dumps(report, separators=(",", ":"), default=repr)
+    json.loads('{"code": "", "limits": {"a": 1}, "files": {}}')
+    linecache.cache.pop(CODE_FILENAME, None)
+
+
+def _set_limits(limits: Mapping[str, Any], vsize: int) -> None:
+    cpu = max(1, int(float(limits["cpu_s"]) + 0.999))
+    _setrlimit(resource.RLIMIT_CPU, cpu, cpu + 1)
+    _setrlimit(resource.RLIMIT_AS, vsize + int(limits["memory_mb"]) * MIB)
+    # RLIMIT_NPROC counts every process of the sandbox's uid: the server, the zygote and the
+    # other workers too, so the job's own allowance comes on top of that base.
+    nproc = int(limits["max_processes"]) + int(limits.get("nproc_base", 0))
+    _setrlimit(resource.RLIMIT_NPROC, nproc)
+    _setrlimit(resource.RLIMIT_FSIZE, int(limits["max_file_mb"]) * MIB)
+    _setrlimit(resource.RLIMIT_NOFILE, int(limits["max_open_files"]))
+    _setrlimit(resource.RLIMIT_CORE, 0)
+
+
+def _setrlimit(which: int, soft: int, hard: int | None = None) -> None:
+    resource.setrlimit(which, (soft, soft if hard is None else hard))
+
+
+def _current_vsize() -> int:
+    with open("/proc/self/statm", "rb") as f:
+        return int(f.read().split()[0]) * resource.getpagesize()
+
+
+def _text_stream(fd: int) -> io.TextIOWrapper:
+    raw = io.FileIO(fd, "w", closefd=False)
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="backslashreplace", write_through=True)
+
+
+def _execute(code: str, allowlist: frozenset[str] | None, report: dict[str, Any]) -> None:
+    linecache.cache[CODE_FILENAME] = (len(code), None, code.splitlines(True), CODE_FILENAME)
+    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+    if allowlist is not None:
+        _guard_imports(allowlist)
+    try:
+        compiled = compile(code, CODE_FILENAME, "exec")
+        exec(compiled, namespace)
+    except SystemExit as exc:
+        report["exit_code"] = _exit_status(exc.code)
+    except BaseException as exc:
+        report["exit_code"] = 1
+        report["error"] = _describe(exc)
+        traceback.print_exception(type(exc), exc, _user_tb(exc.__traceback__))
+    if "result" in namespace:
+        _store_result(report, namespace["result"])
+
+
+def _guard_imports(allowlist: frozenset[str]) -> None:
+    """Refuse imports of unlisted modules made by the user's own code (not by libraries)."""
+    real_import = builtins.__import__
+
+    def guarded(
+        name: str,
+        globals: Mapping[str, Any] | None = None,
+        locals: Mapping[str, Any] | None = None,
+        fromlist: Sequence[str] = (),
+        level: int = 0,
+    ) -> Any:
+        if level == 0 and globals is not None and globals.get("__name__") == "__main__":
+            top = name.split(".", 1)[0]
+            if top not in allowlist:
+                raise ImportNotAllowed(
+                    f"module {top!r} is not allowed in this sandbox; allowed: "
+                    f"{', '.join(sorted(allowlist))}"
+                )
+        return real_import(name, globals, locals, fromlist, level)
+
+    builtins.__import__ = guarded  # type: ignore[assignment]
+
+
+class ImportNotAllowed(ImportError):
+    """Raised in the job when user code imports a module outside the allowlist."""
+
+
+def _exit_status(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _user_tb(tb: Any) -> Any:
+    """Skip the frames of this harness so the traceback starts in the user's code."""
+    while tb is not None and tb.tb_frame.f_code.co_filename != CODE_FILENAME:
+        tb = tb.tb_next
+    return tb
+
+
+def _describe(exc: BaseException) -> dict[str, Any]:
+    tb = _user_tb(exc.__traceback__)
+    line = None
+    walk = tb
+    while walk is not None:
+        if walk.tb_frame.f_code.co_filename == CODE_FILENAME:
+            line = walk.tb_lineno
+        walk = walk.tb_next
+    if isinstance(exc, SyntaxError) and exc.filename == CODE_FILENAME:
+        line = exc.lineno
+    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    return {
+        "type": "ImportNotAllowed" if isinstance(exc, ImportNotAllowed) else type(exc).__name__,
+        "message": str(exc),
+        "traceback": text[-20_000:],
+        "line": line,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    """numpy scalars and arrays, sets and tuples become plain JSON; anything else is refused."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _store_result(report: dict[str, Any], value: Any) -> None:
+    try:
+        json.dumps(value, default=_jsonable)
+        report["result"] = json.loads(json.dumps(value, default=_jsonable))
+    except (TypeError, ValueError, RecursionError) as exc:
+        text = repr(value)
+        report.setdefault(
+            "error",
+            {
+                "type": "ResultNotSerializable",
+                "message": f"`result` is a {type(value).__name__}, which is not JSON: {exc}; "
+                f"repr: {text[:500]}",
+                "traceback": "",
+                "line": None,
+            },
+        )
+
+
+def _collect_artifacts(report: dict[str, Any], inputs: Mapping[str, str], budget: int) -> None:
+    artifacts: list[dict[str, Any]] = []
+    dropped: list[str] = []
+
+    def add(name: str, data: bytes, mime: str) -> None:
+        nonlocal budget
+        if len(data) > budget:
+            dropped.append(name)
+            return
+        budget -= len(data)
+        artifacts.append({"name": name, "mime_type": mime, "data": base64.b64encode(data).decode()})
+
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        try:
+            for num in plt.get_fignums():
+                buf = io.BytesIO()
+                plt.figure(num).savefig(buf, format="png")
+                add(f"figure_{num}.png", buf.getvalue(), "image/png")
+            plt.close("all")
+        except Exception as exc:  # a broken figure must not hide the job's other results
+            dropped.append(f"figures ({type(exc).__name__}: {exc})")
+    for root, dirs, files in os.walk(".", followlinks=False):
+        dirs.sort()
+        for fname in sorted(files):
+            path = os.path.join(root, fname)
+            rel = os.path.relpath(path, ".")
+            if os.path.islink(path) or not os.path.isfile(path):
+                continue
+            try:
+                with open(path, "rb") as f:
+                    data = f.read(budget + 1)
+            except OSError:
+                continue
+            if inputs.get(rel) == _digest(data):
+                continue  # an input file the code did not change
+            add(rel, data, mimetypes.guess_type(rel)[0] or "application/octet-stream")
+    report["artifacts"] = artifacts
+    if dropped:
+        report["artifacts_dropped"] = dropped
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write_report(report: dict[str, Any]) -> None:
+    data = json.dumps(report, separators=(",", ":"), default=repr).encode("utf-8")
+    view = memoryview(data)
+    while view:
+        written = os.write(RESULT_FD, view)
+        view = view[written:]
+    os.close(RESULT_FD)

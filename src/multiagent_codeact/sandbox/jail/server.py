@@ -1,0 +1,431 @@
+"""The fork server: warm once, then hand each job to a locked-down worker forked ahead of time.
+
+It pre-imports the heavy libraries so a job costs a hand-off instead of an interpreter start,
+leaves forking (and burying) to the zygote, and owns every job's lifetime: wall-clock deadline,
+output caps, and killing the job's process group.
+
+Protocol (frames.py) on the descriptors it was started with:
+  host -> server  {"op": "run", "id", "code", "files": {name: base64}, "limits": {...}}
+                  {"op": "cancel", "id"}
+  server -> host  {"op": "ready", "info"} once, then {"op": "done", "id", "result"} per job
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import heapq
+import importlib
+import json
+import os
+import selectors
+import shutil
+import signal
+import site
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import frames, job, landlock, seccomp, zygote
+
+READ_CHUNK = 1 << 16
+SIGNAL_NAMES = {s.value: s.name for s in signal.Signals}
+
+
+@dataclass
+class Stream:
+    fd: int
+    cap: int
+    data: bytearray = field(default_factory=bytearray)
+    dropped: int = 0
+    open: bool = True
+
+    def take(self, chunk: bytes) -> None:
+        room = self.cap - len(self.data)
+        if room > 0:
+            self.data += chunk[:room]
+        self.dropped += max(0, len(chunk) - max(room, 0))
+
+    def text(self) -> str:
+        out = self.data.decode("utf-8", errors="replace")
+        if self.dropped:
+            out += f"\n[... output truncated: {self.dropped} more bytes not shown ...]\n"
+        return out
+
+
+@dataclass
+class Worker:
+    pid: int
+    out: Stream
+    err: Stream
+    res: Stream
+    ctl: int
+
+
+@dataclass
+class Job:
+    id: int
+    worker: Worker
+    started: float
+    deadline: float
+    limits: dict[str, Any]
+    timed_out: bool = False
+    responded: bool = False
+
+    @property
+    def streams(self) -> tuple[Stream, Stream, Stream]:
+        return (self.worker.out, self.worker.err, self.worker.res)
+
+
+class Server:
+    def __init__(self, config: dict[str, Any], proto_in: int, proto_out: int) -> None:
+        self.config = config
+        self.proto_in = proto_in
+        self.proto_out = proto_out
+        self.root = config["work_root"]
+        self.pool_size = int(config.get("pool_size", 4))
+        self.idle: list[Worker] = []
+        self.spawning = 0
+        self.queue: list[dict[str, Any]] = []
+        self.jobs: dict[int, Job] = {}  # by worker pid
+        self.by_fd: dict[int, tuple[Job, Stream]] = {}
+        self.deadlines: list[tuple[float, int]] = []
+        self.selector = selectors.DefaultSelector()
+        self.reader = frames.FrameReader()
+        allowed = config.get("allowed_imports")
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+        prctl.argtypes = [ctypes.c_int, ctypes.c_ulong]
+        prctl.restype = ctypes.c_int
+        self.prctl = prctl
+        self.env = job.JobEnv(
+            read_paths=tuple(config["read_paths"]),
+            allowlist=frozenset(allowed) if allowed is not None else None,
+            seccomp_program=seccomp.build_filter() if config.get("seccomp", True) else None,
+            prctl=prctl,
+        )
+        self.zygote_sock: socket.socket | None = None
+        self.zygote_pid = 0
+
+    # -- start-up -------------------------------------------------------------------------
+    def warm(self) -> dict[str, Any]:
+        for path in self.config.get("site_dirs", []):
+            site.addsitedir(path)
+        os.makedirs(self.root, exist_ok=True)
+        preloaded, failed = [], {}
+        for name in self.config.get("preload", []):
+            try:
+                importlib.import_module(name)
+                preloaded.append(name)
+            except Exception as exc:  # a missing optional library is reported, not fatal
+                failed[name] = f"{type(exc).__name__}: {exc}"
+        if "matplotlib.pyplot" in sys.modules:
+            plt = sys.modules["matplotlib.pyplot"]
+            plt.figure()  # build the font cache and the Agg canvas now, not in the first job
+            plt.close("all")
+        compile("x = 1", "<warm>", "exec")
+        import mimetypes
+
+        mimetypes.init()  # reads the system tables once, not in every job
+        gc.collect()
+        gc.freeze()  # keep forked children from dirtying shared pages during collection
+        return {
+            "python": sys.version.split()[0],
+            "pid": os.getpid(),
+            "uid": os.getuid(),
+            "preloaded": preloaded,
+            "preload_failed": failed,
+            "landlock_abi": landlock.abi_version(),
+            "seccomp": self.env.seccomp_program is not None,
+            "pid_namespace": os.getpid() <= 3,
+            "environ": sorted(os.environ),
+        }
+
+    def start_zygote(self) -> None:
+        if self.zygote_sock is not None:
+            self.selector.unregister(self.zygote_sock)
+            self.zygote_sock.close()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            for fd in (self.proto_in, self.proto_out):
+                os.close(fd)
+            zygote.run(theirs, self.start_worker, self.prctl)
+        theirs.close()
+        self.zygote_pid = pid
+        self.zygote_sock = ours
+        self.spawning = 0
+        self.selector.register(ours, selectors.EVENT_READ)
+        self.refill()
+
+    def start_worker(self, out_w: int, err_w: int, res_w: int, ctl_r: int) -> Any:
+        job.worker_main(self.env, self.root, out_w, err_w, res_w, ctl_r)
+
+    # -- main loop ------------------------------------------------------------------------
+    def serve(self) -> None:
+        os.set_blocking(self.proto_in, False)
+        self.selector.register(self.proto_in, selectors.EVENT_READ)
+        info = self.warm()
+        self.start_zygote()
+        self.send({"op": "ready", "info": info})
+        while True:
+            timeout = None
+            if self.deadlines:
+                timeout = max(0.0, self.deadlines[0][0] - time.monotonic())
+            for key, _ in self.selector.select(timeout):
+                if key.fd == self.proto_in:
+                    if not self.read_requests():
+                        self.shutdown()
+                        return
+                elif key.fileobj is self.zygote_sock:
+                    self.on_zygote()
+                else:
+                    self.on_stream(key.fd)
+            self.expire()
+
+    def read_requests(self) -> bool:
+        try:
+            chunk = os.read(self.proto_in, READ_CHUNK)
+        except BlockingIOError:
+            return True
+        if not chunk:
+            return False
+        for msg in self.reader.feed(chunk):
+            if msg.get("op") == "run":
+                self.queue.append(msg)
+            elif msg.get("op") == "cancel":
+                for j in self.jobs.values():
+                    if j.id == msg.get("id"):
+                        _kill_group(j.worker.pid)
+        self.dispatch()
+        return True
+
+    def send(self, msg: dict[str, Any]) -> None:
+        data = memoryview(frames.encode(msg))
+        while data:
+            n = os.write(self.proto_out, data)
+            data = data[n:]
+
+    # -- workers --------------------------------------------------------------------------
+    def refill(self) -> None:
+        want = self.pool_size - len(self.idle) - self.spawning
+        if want > 0 and self.zygote_sock is not None:
+            self.zygote_sock.send(b"w" * want)
+            self.spawning += want
+
+    def on_zygote(self) -> None:
+        assert self.zygote_sock is not None
+        try:
+            data, fds, _, _ = socket.recv_fds(self.zygote_sock, 4096, 4)
+        except BlockingIOError:
+            return
+        if not data:  # the zygote died: start another from our warm state
+            _log("zygote exited; starting a new one")
+            self.idle.clear()
+            self.start_zygote()
+            return
+        msg = json.loads(data)
+        if "worker" in msg:
+            out_r, err_r, res_r, ctl_w = fds
+            self.spawning -= 1
+            cap = 0  # set per job
+            self.idle.append(
+                Worker(msg["worker"], Stream(out_r, cap), Stream(err_r, cap),
+                       Stream(res_r, frames.MAX_FRAME), ctl_w)
+            )  # fmt: skip
+            self.dispatch()
+        elif "exit" in msg:
+            self.on_exit(int(msg["exit"]), int(msg["status"]))
+
+    def dispatch(self) -> None:
+        while self.queue and self.idle:
+            msg = self.queue.pop(0)
+            worker = self.idle.pop(0)
+            self.assign(msg, worker)
+        self.refill()
+
+    def assign(self, msg: dict[str, Any], worker: Worker) -> None:
+        limits = {**msg["limits"], "nproc_base": 4 + 2 * self.pool_size}
+        spec = {"code": msg["code"], "files": msg.get("files") or {}, "limits": limits}
+        started = time.monotonic()
+        j = Job(
+            id=int(msg["id"]),
+            worker=worker,
+            started=started,
+            deadline=started + float(limits["timeout_s"]),
+            limits=limits,
+        )
+        cap = int(limits["output_bytes"])
+        worker.out.cap = worker.err.cap = cap
+        self.jobs[worker.pid] = j
+        for stream in j.streams:
+            os.set_blocking(stream.fd, False)
+            self.selector.register(stream.fd, selectors.EVENT_READ)
+            self.by_fd[stream.fd] = (j, stream)
+        heapq.heappush(self.deadlines, (j.deadline, worker.pid))
+        try:
+            data = memoryview(frames.encode(spec))
+            while data:
+                data = data[os.write(worker.ctl, data) :]
+        except OSError:
+            pass  # the worker died while idle; its exit message settles the job
+        os.close(worker.ctl)
+
+    # -- job output and ends ----------------------------------------------------------------
+    def on_stream(self, fd: int) -> None:
+        entry = self.by_fd.get(fd)
+        if entry is None:
+            return
+        j, stream = entry
+        self.drain(stream)
+        if not j.responded and not any(s.open for s in j.streams):
+            report = _parse_report(j.worker.res)
+            if report is not None:  # the job told us everything; don't wait for its teardown
+                self.respond(j, report, None)
+
+    def drain(self, stream: Stream) -> None:
+        while stream.open:
+            try:
+                chunk = os.read(stream.fd, READ_CHUNK)
+            except BlockingIOError:
+                return
+            if not chunk:
+                self.close_stream(stream)
+                return
+            stream.take(chunk)
+
+    def close_stream(self, stream: Stream) -> None:
+        if stream.open:
+            stream.open = False
+            if stream.fd in self.by_fd:
+                self.selector.unregister(stream.fd)
+                del self.by_fd[stream.fd]
+            os.close(stream.fd)
+
+    def expire(self) -> None:
+        now = time.monotonic()
+        while self.deadlines and self.deadlines[0][0] <= now:
+            _, pid = heapq.heappop(self.deadlines)
+            j = self.jobs.get(pid)
+            if j is not None and not j.responded:
+                j.timed_out = True
+                _kill_group(pid)
+
+    def on_exit(self, pid: int, status: int) -> None:
+        j = self.jobs.pop(pid, None)
+        if j is None:  # an idle worker died
+            for w in [w for w in self.idle if w.pid == pid]:
+                self.idle.remove(w)
+                for stream in (w.out, w.err, w.res):
+                    self.close_stream(stream)
+                os.close(w.ctl)
+            self.refill()
+        else:
+            for stream in j.streams:
+                self.drain(stream)  # what it wrote before dying is in the pipe buffer
+                self.close_stream(stream)
+            if not j.responded:
+                self.respond(j, _parse_report(j.worker.res) or {}, status)
+        shutil.rmtree(os.path.join(self.root, f"job-{pid}"), ignore_errors=True)
+
+    def respond(self, j: Job, report: dict[str, Any], status: int | None) -> None:
+        j.responded = True
+        elapsed_ms = (time.monotonic() - j.started) * 1000
+        self.send({"op": "done", "id": j.id, "result": _result(j, report, status, elapsed_ms)})
+
+    def shutdown(self) -> None:
+        for pid in list(self.jobs):
+            _kill_group(pid)
+        if self.zygote_pid:
+            _kill_group(self.zygote_pid)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _log(message: str) -> None:
+    os.write(2, f"mca-server: {message}\n".encode())
+
+
+def _parse_report(stream: Stream) -> dict[str, Any] | None:
+    if not stream.data:
+        return None
+    try:
+        report = json.loads(bytes(stream.data))
+    except ValueError:
+        return None
+    return report if isinstance(report, dict) else None
+
+
+def _kill_group(pid: int) -> None:
+    for target in (-pid, pid):
+        try:
+            os.kill(target, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _result(
+    j: Job, report: dict[str, Any], status: int | None, elapsed_ms: float
+) -> dict[str, Any]:
+    limits = j.limits
+    if status is None:  # answered from the report, before the worker finished exiting
+        exit_code = int(report.get("exit_code", 0))
+    elif os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        exit_code = -sig
+        name = SIGNAL_NAMES.get(sig, str(sig))
+        if j.timed_out:
+            error = {
+                "type": "Timeout",
+                "message": f"the job ran past its wall-clock limit of {limits['timeout_s']} s "
+                "and was killed",
+            }
+        elif sig == signal.SIGXCPU or (sig == signal.SIGKILL and _used_cpu_limit(j)):
+            error = {
+                "type": "Timeout",
+                "message": f"the job used up its CPU limit of {limits['cpu_s']} s and was killed",
+            }
+        elif sig == signal.SIGXFSZ:
+            error = {
+                "type": "Killed",
+                "message": f"the job wrote a file larger than its limit of "
+                f"{limits['max_file_mb']} MB and was killed (SIGXFSZ)",
+            }
+        else:
+            error = {"type": "Killed", "message": f"the job was killed by signal {name}"}
+        report["error"] = error
+    else:
+        exit_code = os.WEXITSTATUS(status)
+        if "exit_code" not in report and exit_code != 0:
+            report["error"] = {
+                "type": "Exited",
+                "message": f"the job exited with status {exit_code} before reporting a result",
+            }
+    report["exit_code"] = exit_code
+    report["timed_out"] = j.timed_out or (report.get("error", {}).get("type") == "Timeout")
+    out, err = j.worker.out, j.worker.err
+    report["stdout"] = out.text()
+    report["stderr"] = err.text()
+    report["truncated"] = bool(out.dropped or err.dropped)
+    report["duration_ms"] = round(elapsed_ms, 3)
+    return report
+
+
+def _used_cpu_limit(j: Job) -> bool:
+    wall = time.monotonic() - j.started
+    return wall >= float(j.limits["cpu_s"])
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    # The protocol moves off 0/1 so that nothing printed by accident (or by a job before it
+    # rewires its descriptors) can corrupt a frame.
+    proto_in, proto_out = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    Server(config, proto_in, proto_out).serve()

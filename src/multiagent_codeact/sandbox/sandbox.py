@@ -1,0 +1,240 @@
+"""The public sandbox: run untrusted Python with every isolation layer, sync or async."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import base64
+import logging
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future
+from types import TracebackType
+from typing import Any
+
+from ..domain import Artifact, ExecError, ExecResult
+from ..errors import SandboxClosedError
+from . import launch
+from .limits import Limits
+from .policy import forbidden_import, not_allowed_message, resolve_allowlist
+from .server_process import WATCHDOG_GRACE_S, ServerProcess
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PRELOAD: tuple[str, ...] = ("numpy", "matplotlib", "matplotlib.pyplot")
+
+
+class ProcessIsolationWarning(UserWarning):
+    """The sandbox runs without namespaces because the user asked for it by name."""
+
+
+class Sandbox:
+    """A pool of warm, locked-down Python workers behind one bubblewrap boundary.
+
+    Use it as a context manager (`with` or `async with`); `run` and `arun` may be called from
+    several threads or tasks at once, and up to `pool_size` jobs run side by side.
+
+    isolation="bwrap" (the default) refuses to start where bubblewrap or user namespaces are
+    missing. isolation="process" drops the namespaces (jobs can see the host's process list and
+    filesystem layout; Landlock, seccomp and rlimits still apply per job) and warns.
+    """
+
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        *,
+        pool_size: int = 4,
+        allowed_imports: Iterable[str] | None = None,
+        allow_imports: Iterable[str] = (),
+        preload: Sequence[str] = DEFAULT_PRELOAD,
+        disk_mb: int = 512,
+        isolation: launch.Isolation = "bwrap",
+        start_timeout_s: float = 60.0,
+    ) -> None:
+        if pool_size < 1:
+            raise ValueError(f"pool_size must be at least 1, got {pool_size}")
+        if isolation not in ("bwrap", "process"):
+            raise ValueError(f"isolation must be 'bwrap' or 'process', got {isolation!r}")
+        self.limits = limits or Limits()
+        self.allowlist = resolve_allowlist(allowed_imports, allow_imports)
+        self.isolation: launch.Isolation = isolation
+        self.pool_size = pool_size
+        self._preload = list(preload)
+        self._disk_mb = disk_mb
+        self._start_timeout_s = start_timeout_s
+        self._server: ServerProcess | None = None
+        self._closed = False
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> Sandbox:
+        """Start the jail and wait until its server is warm. Idempotent."""
+        if self._closed:
+            raise SandboxClosedError("this sandbox is closed; create a new one")
+        if self._server is not None:
+            return self
+        if self.isolation == "process":
+            warnings.warn(
+                "Sandbox(isolation='process') runs jobs without namespaces: they can see the "
+                "host's processes and file layout (reads are still limited by Landlock where "
+                "the kernel has it). Use the default isolation='bwrap' for untrusted code.",
+                ProcessIsolationWarning,
+                stacklevel=2,
+            )
+        if self.isolation == "bwrap":
+            launch.find_bwrap()
+        server = ServerProcess(
+            self._make_plan, pool_size=self.pool_size, start_timeout_s=self._start_timeout_s
+        )
+        try:
+            server.start()
+        except BaseException:
+            server.close()
+            raise
+        self._server = server
+        return self
+
+    def _make_plan(self) -> launch.LaunchPlan:
+        return launch.plan(
+            isolation=self.isolation,
+            preload=self._preload,
+            allowed=sorted(self.allowlist),
+            disk_mb=self._disk_mb,
+            pool_size=self.pool_size,
+        )
+
+    def close(self) -> None:
+        self._closed = True
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Sandbox:
+        # start() blocks while the server warms up; keep the event loop free meanwhile.
+        return await asyncio.get_running_loop().run_in_executor(None, self.start)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.close)
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """What the running server reported: Python version, preloads, kernel layers."""
+        return dict(self._server.info) if self._server else {}
+
+    @property
+    def restarts(self) -> int:
+        return self._server.restarts if self._server else 0
+
+    # -- jobs -----------------------------------------------------------------------------
+    def run(
+        self,
+        code: str,
+        *,
+        files: Mapping[str, bytes | str] | None = None,
+        limits: Limits | None = None,
+    ) -> ExecResult:
+        """Run `code` in a fresh job and wait for its result."""
+        limits = limits or self.limits
+        refused = self._refuse(code)
+        if refused is not None:
+            return refused
+        future = self._submit(code, files, limits)
+        return _to_result(future.result())
+
+    async def arun(
+        self,
+        code: str,
+        *,
+        files: Mapping[str, bytes | str] | None = None,
+        limits: Limits | None = None,
+    ) -> ExecResult:
+        """Like `run`, awaiting instead of blocking; cancelling the await kills the job."""
+        limits = limits or self.limits
+        refused = self._refuse(code)
+        if refused is not None:
+            return refused
+        future = self._submit(code, files, limits)
+        try:
+            raw = await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            if self._server is not None:
+                self._server.cancel(future)
+            raise
+        return _to_result(raw)
+
+    def _submit(
+        self, code: str, files: Mapping[str, bytes | str] | None, limits: Limits
+    ) -> Future[dict[str, Any]]:
+        if self._server is None:
+            if self._closed:
+                raise SandboxClosedError("this sandbox is closed; create a new one")
+            self.start()
+        assert self._server is not None
+        payload = {
+            "op": "run",
+            "code": code,
+            "files": {name: _b64(data) for name, data in (files or {}).items()},
+            "limits": {**limits.model_dump(), "cpu_s": limits.effective_cpu_s},
+        }
+        return self._server.submit(payload, limits.timeout_s + WATCHDOG_GRACE_S)
+
+    def _refuse(self, code: str) -> ExecResult | None:
+        """Reject code that cannot run here before it costs a job: syntax, forbidden imports."""
+        try:
+            tree = ast.parse(code, "<code>")
+        except SyntaxError as exc:
+            msg = f"{exc.msg} (line {exc.lineno})"
+            return ExecResult(
+                exit_code=1,
+                stderr=f"SyntaxError: {msg}\n",
+                error=ExecError(type="SyntaxError", message=msg, line=exc.lineno),
+            )
+        hit = forbidden_import(tree, self.allowlist)
+        if hit is None:
+            return None
+        module, line = hit
+        msg = not_allowed_message(module, self.allowlist)
+        return ExecResult(
+            exit_code=1,
+            stderr=f"ImportNotAllowed: {msg}\n",
+            error=ExecError(type="ImportNotAllowed", message=msg, line=line),
+        )
+
+
+def _b64(data: bytes | str) -> str:
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _to_result(raw: dict[str, Any]) -> ExecResult:
+    artifacts = [
+        Artifact(name=a["name"], mime_type=a["mime_type"], data=base64.b64decode(a["data"]))
+        for a in raw.get("artifacts", [])
+    ]
+    error = raw.get("error")
+    return ExecResult(
+        exit_code=int(raw.get("exit_code", -1)),
+        stdout=raw.get("stdout", ""),
+        stderr=raw.get("stderr", ""),
+        timed_out=bool(raw.get("timed_out", False)),
+        duration_ms=float(raw.get("duration_ms", 0.0)),
+        result=raw.get("result"),
+        error=ExecError.model_validate(error) if error else None,
+        artifacts=artifacts,
+        truncated=bool(raw.get("truncated", False)),
+    )
