@@ -2,9 +2,9 @@
 
     MCAError
     └── SandboxError
-        ├── SandboxUnavailableError   the host cannot give the requested isolation (also RuntimeError)
-        ├── SandboxStartError         the sandbox server did not come up (also RuntimeError)
-        └── SandboxClosedError        a job was submitted to a closed sandbox (also RuntimeError)
+        ├── SandboxUnavailableError   the host lacks the isolation asked for (RuntimeError)
+        ├── SandboxStartError         the sandbox server did not come up (RuntimeError)
+        └── SandboxClosedError        a job was submitted to a closed sandbox (RuntimeError)
 
 Failures of the *code* a sandbox runs (exceptions, timeouts, kills, forbidden imports) are not
 raised: they are data in `ExecResult.error`, because they cross a process boundary and the caller

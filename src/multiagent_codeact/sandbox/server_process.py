@@ -178,6 +178,7 @@ class ServerProcess:
                 self._proc = None
                 self._ready.clear()
             status = proc.wait()
+            _close_pipes(proc)
             self._cleanup_plan()
             if self._closed:
                 return
@@ -212,6 +213,8 @@ class ServerProcess:
             left = deadline - time.monotonic()
             if left <= 0:
                 self._kill_proc(proc)
+                proc.wait()
+                _close_pipes(proc)
                 raise SandboxStartError(
                     f"the sandbox server did not become ready within {self._start_timeout_s} s"
                 )
@@ -225,6 +228,7 @@ class ServerProcess:
                     continue
                 if not chunk:
                     proc.wait()
+                    _close_pipes(proc)
                     self._cleanup_plan()
                     raise self._start_failure(proc.returncode)
                 for msg in reader.feed(chunk):
@@ -317,6 +321,15 @@ class ServerProcess:
         if self._plan is not None:
             for path in self._plan.cleanup:
                 shutil.rmtree(path, ignore_errors=True)
+
+
+def _close_pipes(proc: subprocess.Popen[bytes]) -> None:
+    for pipe in (proc.stdin, proc.stdout, proc.stderr):
+        if pipe is not None:
+            try:
+                pipe.close()
+            except OSError:
+                pass
 
 
 def _crash_result(kind: str, message: str) -> dict[str, Any]:
