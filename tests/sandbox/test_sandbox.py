@@ -187,7 +187,9 @@ def test_server_crash_fails_the_job_clearly_and_the_sandbox_recovers() -> None:
         server_pid = sandbox.info["pid"]
         assert sandbox.run("result = 1").result == 1
         # Simulate the server dying under a running job, from the host side.
-        slow = threading.Thread(target=lambda: out.append(sandbox.run("import time; time.sleep(3)")))
+        slow = threading.Thread(
+            target=lambda: out.append(sandbox.run("import time; time.sleep(3)"))
+        )
         out: list[object] = []
         slow.start()
         time.sleep(0.3)
@@ -239,3 +241,15 @@ def test_limits_reject_unknown_and_out_of_range_fields() -> None:
         Limits(timeout_s=-1)
     with pytest.raises(ValueError, match="extra"):
         Limits(timeout=5)  # type: ignore[call-arg]
+
+
+def test_temp_files_and_home_point_into_the_work_dir(sb: Sandbox) -> None:
+    code = (
+        "import os, tempfile\n"
+        "with tempfile.NamedTemporaryFile('w', suffix='.txt', delete=False) as f:\n"
+        "    f.write('t')\n"
+        "result = [os.path.dirname(f.name) == os.getcwd(), os.environ['HOME'] == os.getcwd()]"
+    )
+    r = sb.run(code)
+    assert r.ok, r.stderr
+    assert r.result == [True, True]

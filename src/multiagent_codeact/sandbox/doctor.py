@@ -17,17 +17,19 @@ import socket
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Callable, Iterator
+import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from ..domain import ExecResult
 from ..errors import SandboxError
-from .launch import INSTALL_HINT
+from .launch import INSTALL_HINT, Isolation
 from .limits import Limits
-from .sandbox import Sandbox
+from .sandbox import ProcessIsolationWarning, Sandbox
 
 LAYERS: tuple[str, ...] = (
     "bubblewrap",
@@ -63,7 +65,7 @@ obs["rlimits"] = {
 }
 obs["rlim_infinity"] = resource.RLIM_INFINITY
 obs["writes"] = {}
-for path in ("/tmp/outside-workdir", os.path.join(os.path.dirname(os.getcwd()), "outside-workdir")):
+for path in (params["outside"], os.path.join(os.path.dirname(os.getcwd()), "outside-workdir")):
     try:
         with open(path, "w") as f:
             f.write("escaped")
@@ -90,43 +92,76 @@ class LayerCheck(BaseModel):
     detail: str
 
 
-def check_layers(*, timeout_s: float = 15.0) -> list[LayerCheck]:
-    """Probe every layer of the default (bubblewrap) sandbox; one `LayerCheck` per `LAYERS`."""
+def check_layers(*, isolation: Isolation = "bwrap", timeout_s: float = 15.0) -> list[LayerCheck]:
+    """Probe every layer of a sandbox with this isolation; one `LayerCheck` per `LAYERS`.
+
+    isolation="process" shows what the weaker mode leaves out (its namespaces are reported
+    missing), which is what a user weighing that mode needs to see.
+    """
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         missing = f"bubblewrap (`bwrap`) is not on PATH: {INSTALL_HINT}"
-        return [LayerCheck(name="bubblewrap", active=False, detail=missing), *_skipped(missing)]
-    checks = [LayerCheck(name="bubblewrap", active=True, detail=_bwrap_version(bwrap))]
-    canary = secrets.token_hex(8)
+        checks = [LayerCheck(name="bubblewrap", active=False, detail=missing)]
+        if isolation == "bwrap":
+            return [*checks, *_skipped(missing)]
+    elif isolation == "process":
+        detail = f"{_bwrap_version(bwrap)}, not used: isolation='process'"
+        checks = [LayerCheck(name="bubblewrap", active=False, detail=detail)]
+    else:
+        checks = [LayerCheck(name="bubblewrap", active=True, detail=_bwrap_version(bwrap))]
+    token = secrets.token_hex(8)
     host = _host_view()
-    with _listener() as port, _env_var(CANARY_VAR, canary):
+    outside = f"/tmp/outside-workdir-{token}"
+    with _listener() as port, _env_var(CANARY_VAR, token):
         try:
-            with Sandbox(
-                Limits(timeout_s=timeout_s), pool_size=1, allow_imports=["resource", "socket"]
-            ) as sb:
-                params = {"namespaces": NAMESPACES, "port": port.getsockname()[1]}
-                params["hidden"] = host["hidden"]
-                run = sb.run(PROBE_CODE, files={"params.json": json.dumps(params)})
-                info = sb.info
-                jail_uids = _host_uids_of(run.result["ns"]["pid"]) if run.ok else []
+            run, info, jail_uids = _probe(isolation, timeout_s, port, host, outside)
         except SandboxError as exc:
             return [*checks, *_skipped(f"the sandbox did not start: {exc}")]
+        finally:
+            if isolation == "process":  # only there does the jail's /tmp belong to the host
+                Path(outside).unlink(missing_ok=True)
         if not run.ok:
             error = run.error.message if run.error else run.stderr[-500:]
             return [*checks, *_skipped(f"the probe job failed: {error}")]
         accepted = _accepted(port)
     obs: dict[str, Any] = run.result
-    judges: list[Callable[[], LayerCheck]] = [
-        lambda: _namespaces(obs, host),
-        lambda: _clean_environment(obs, canary),
-        lambda: _non_root(obs, jail_uids),
-        lambda: _landlock(obs, info),
-        lambda: _seccomp(obs, info),
-        lambda: _rlimits(obs),
-        lambda: _network(obs, accepted),
-        lambda: _filesystem_view(obs),
+    return [
+        *checks,
+        _namespaces(obs, host),
+        _clean_environment(obs, token),
+        _non_root(obs, jail_uids),
+        _landlock(obs, info),
+        _seccomp(obs, info),
+        _rlimits(obs),
+        _network(obs, accepted),
+        _filesystem_view(obs),
     ]
-    return checks + [judge() for judge in judges]
+
+
+def _probe(
+    isolation: Isolation, timeout_s: float, port: socket.socket, host: dict[str, Any], outside: str
+) -> tuple[ExecResult, dict[str, Any], list[int]]:
+    params = {
+        "namespaces": NAMESPACES,
+        "port": port.getsockname()[1],
+        "hidden": host["hidden"],
+        "outside": outside,
+    }
+    with warnings.catch_warnings():
+        # The report itself says what process isolation lacks; the warning would repeat it.
+        warnings.simplefilter("ignore", ProcessIsolationWarning)
+        sandbox = Sandbox(
+            Limits(timeout_s=timeout_s),
+            pool_size=1,
+            allow_imports=["resource", "socket"],
+            isolation=isolation,
+        )
+        sandbox.start()
+    with sandbox:
+        run = sandbox.run(PROBE_CODE, files={"params.json": json.dumps(params)})
+        # While the jail lives: find its processes from the host side.
+        jail_uids = _host_uids_of(run.result["ns"]["pid"]) if run.ok else []
+        return run, sandbox.info, jail_uids
 
 
 def _skipped(reason: str) -> list[LayerCheck]:
@@ -225,8 +260,9 @@ def _namespaces(obs: dict[str, Any], host: dict[str, Any]) -> LayerCheck:
     shared = [n for n in NAMESPACES if obs["ns"][n] == host["ns"][n]]
     others = [i for i in obs["interfaces"] if i != "lo"]
     active = not shared and obs["hostname"] == "sandbox" and obs["pid"] < 100 and not others
+    own = [n for n in NAMESPACES if n not in shared]
     detail = (
-        f"own {', '.join(n for n in NAMESPACES if n not in shared)} namespaces"
+        f"own namespaces: {', '.join(own) or 'none'}"
         + (f"; SHARED with the host: {', '.join(shared)}" if shared else "")
         + f"; job pid {obs['pid']}, hostname {obs['hostname']!r}, "
         f"interfaces: {', '.join(obs['interfaces']) or 'none'}"

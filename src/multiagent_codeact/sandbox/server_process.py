@@ -144,7 +144,12 @@ class ServerProcess:
             proc = self._proc
             if self._closed or self._start_error is not None:
                 self._slots.release()
-                _settle(pending.future, _crash_result("SandboxClosed", "the sandbox is closed"))
+                reason = (
+                    "the sandbox is closed"
+                    if self._closed
+                    else f"the sandbox server could not be restarted: {self._start_error}"
+                )
+                _settle(pending.future, _crash_result("SandboxClosed", reason))
                 return
             if proc is None:  # between a crash and the restart: the writer waits for it
                 self._slots.release()

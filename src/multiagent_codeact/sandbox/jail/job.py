@@ -20,6 +20,7 @@ import os
 import resource
 import signal
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -66,6 +67,9 @@ def _work(env: JobEnv, work_root: str, out_w: int, err_w: int, res_w: int, ctl_r
     workdir = os.path.join(work_root, f"job-{os.getpid()}")
     os.mkdir(workdir, 0o700)
     os.chdir(workdir)
+    # The work dir is the only writable place: point temp files and caches there.
+    os.environ["TMPDIR"] = os.environ["HOME"] = workdir
+    tempfile.tempdir = None
     layers = _lock_down(env, workdir)
     sys.stdout = _text_stream(1)
     sys.stderr = _text_stream(2)

@@ -91,7 +91,7 @@ class Server:
         self.queue: list[dict[str, Any]] = []
         self.jobs: dict[int, Job] = {}  # by worker pid
         self.by_fd: dict[int, tuple[Job, Stream]] = {}
-        self.deadlines: list[tuple[float, int]] = []
+        self.deadlines: list[tuple[float, int, int]] = []  # (deadline, worker pid, job id)
         self.selector = selectors.DefaultSelector()
         self.reader = frames.FrameReader()
         allowed = config.get("allowed_imports")
@@ -265,7 +265,7 @@ class Server:
             os.set_blocking(stream.fd, False)
             self.selector.register(stream.fd, selectors.EVENT_READ)
             self.by_fd[stream.fd] = (j, stream)
-        heapq.heappush(self.deadlines, (j.deadline, worker.pid))
+        heapq.heappush(self.deadlines, (j.deadline, worker.pid, j.id))
         try:
             data = memoryview(frames.encode(spec))
             while data:
@@ -308,9 +308,9 @@ class Server:
     def expire(self) -> None:
         now = time.monotonic()
         while self.deadlines and self.deadlines[0][0] <= now:
-            _, pid = heapq.heappop(self.deadlines)
+            _, pid, job_id = heapq.heappop(self.deadlines)
             j = self.jobs.get(pid)
-            if j is not None and not j.responded:
+            if j is not None and j.id == job_id and not j.responded:
                 j.timed_out = True
                 _kill_group(pid)
 
