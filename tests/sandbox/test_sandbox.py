@@ -1,4 +1,4 @@
-"""The sandbox's contract (DESIGN.md §5): results, errors, files, artifacts, concurrency, restarts."""
+"""The sandbox contract (DESIGN.md §5): results, errors, files, artifacts, concurrency."""
 
 from __future__ import annotations
 
