@@ -253,3 +253,16 @@ def test_temp_files_and_home_point_into_the_work_dir(sb: Sandbox) -> None:
     r = sb.run(code)
     assert r.ok, r.stderr
     assert r.result == [True, True]
+
+
+async def test_cancelling_a_running_job_frees_its_slot_for_a_queued_one() -> None:
+    async with Sandbox(Limits(timeout_s=8), pool_size=1) as sandbox:
+        slow = asyncio.create_task(sandbox.arun("import time\ntime.sleep(6)"))
+        await asyncio.sleep(0.5)
+        queued = asyncio.create_task(sandbox.arun("result = 'next'"))
+        await asyncio.sleep(0.3)
+        start = time.monotonic()
+        slow.cancel()
+        r = await queued
+        assert r.result == "next"
+        assert time.monotonic() - start < 2.0  # not after the slow job's 6 s

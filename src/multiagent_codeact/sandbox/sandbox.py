@@ -5,7 +5,9 @@ from __future__ import annotations
 import ast
 import asyncio
 import base64
+import binascii
 import logging
+import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
@@ -76,7 +78,14 @@ class Sandbox:
             warnings.warn(
                 "Sandbox(isolation='process') runs jobs without namespaces: they can see the "
                 "host's processes and file layout (reads are still limited by Landlock where "
-                "the kernel has it). Use the default isolation='bwrap' for untrusted code.",
+                "the kernel has it)"
+                + (
+                    ", and this host process is root, so jobs run as uid 0 and "
+                    "RLIMIT_NPROC does not bind them"
+                    if os.geteuid() == 0
+                    else ""
+                )
+                + ". Use the default isolation='bwrap' for untrusted code.",
                 ProcessIsolationWarning,
                 stacklevel=2,
             )
@@ -222,8 +231,26 @@ def _b64(data: bytes | str) -> str:
 
 
 def _to_result(raw: dict[str, Any]) -> ExecResult:
+    try:
+        return _build_result(raw)
+    except (ValueError, TypeError, KeyError, binascii.Error) as exc:
+        # The server checks reports, so this means a bug or a forged report that got through:
+        # keep what can be kept and say so, never raise for something the job did.
+        return ExecResult(
+            exit_code=-1,
+            stdout=str(raw.get("stdout", "")),
+            stderr=str(raw.get("stderr", "")),
+            error=ExecError(type="MalformedReport", message=f"the job's report was invalid: {exc}"),
+        )
+
+
+def _build_result(raw: dict[str, Any]) -> ExecResult:
     artifacts = [
-        Artifact(name=a["name"], mime_type=a["mime_type"], data=base64.b64decode(a["data"]))
+        Artifact(
+            name=a["name"],
+            mime_type=a["mime_type"],
+            data=base64.b64decode(a["data"], validate=True),
+        )
         for a in raw.get("artifacts", [])
     ]
     error = raw.get("error")

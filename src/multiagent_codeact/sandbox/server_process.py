@@ -56,8 +56,9 @@ class ServerProcess:
         self._slots = threading.Semaphore(pool_size)
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._cancelled: set[Future[dict[str, Any]]] = set()
         self._inflight: dict[int, Pending] = {}
-        self._outbox: queue.Queue[Pending | dict[str, Any] | None] = queue.Queue()
+        self._outbox: queue.Queue[Pending | None] = queue.Queue()
         self._plan: LaunchPlan | None = None
         self._ready = threading.Event()
         self._closed = False
@@ -118,20 +119,17 @@ class ServerProcess:
         """Kill the job behind `future` (used when the awaiting task is cancelled)."""
         with self._lock:
             ids = [p.id for p in self._inflight.values() if p.future is future]
-        if ids:
-            self._outbox.put({"op": "cancel", "id": ids[0]})
+            proc = self._proc
+            if not ids:  # still queued on our side: never send it
+                self._cancelled.add(future)
+        if ids and proc is not None:
+            self._send(proc, {"op": "cancel", "id": ids[0]})  # not queued behind waiting jobs
 
     def _write_loop(self) -> None:
         while True:
             pending = self._outbox.get()
             if pending is None:
                 return
-            if isinstance(pending, dict):  # a control message: no slot, best effort
-                with self._lock:
-                    proc = self._proc
-                if proc is not None:
-                    self._send(proc, pending)
-                continue
             self._slots.acquire()
             while not self._ready.wait(0.5):
                 if self._closed:
@@ -142,6 +140,11 @@ class ServerProcess:
         """Send one job; the caller holds a slot."""
         with self._lock:
             proc = self._proc
+            if pending.future in self._cancelled:
+                self._cancelled.discard(pending.future)
+                self._slots.release()
+                _settle(pending.future, _crash_result("Cancelled", "cancelled before it started"))
+                return
             if self._closed or self._start_error is not None:
                 self._slots.release()
                 reason = (

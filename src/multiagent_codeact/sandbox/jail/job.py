@@ -221,7 +221,11 @@ def _execute(code: str, allowlist: frozenset[str] | None, report: dict[str, Any]
 
 
 def _guard_imports(allowlist: frozenset[str]) -> None:
-    """Refuse imports of unlisted modules made by the user's own code (not by libraries)."""
+    """Refuse imports of unlisted modules made by the user's own code (not by libraries).
+
+    User code is the job's module (`__name__ == "__main__"`) or code compiled from a string
+    (`exec`, `eval`: a filename like "<string>"); library files have real paths.
+    """
     real_import = builtins.__import__
 
     def guarded(
@@ -231,7 +235,13 @@ def _guard_imports(allowlist: frozenset[str]) -> None:
         fromlist: Sequence[str] = (),
         level: int = 0,
     ) -> Any:
-        if level == 0 and globals is not None and globals.get("__name__") == "__main__":
+        caller = sys._getframe(1).f_code.co_filename
+        # "<frozen os>" is the standard library (frozen modules), not code from a string.
+        from_string = caller.startswith("<") and not caller.startswith("<frozen ")
+        from_user = from_string or (
+            globals is not None and globals.get("__name__") == "__main__"
+        )
+        if level == 0 and from_user:
             top = name.split(".", 1)[0]
             if top not in allowlist:
                 raise ImportNotAllowed(

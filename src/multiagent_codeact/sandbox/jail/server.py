@@ -328,7 +328,16 @@ class Server:
                 self.drain(stream)  # what it wrote before dying is in the pipe buffer
                 self.close_stream(stream)
             if not j.responded:
-                self.respond(j, _parse_report(j.worker.res) or {}, status)
+                report = _parse_report(j.worker.res)
+                if report is None:
+                    report = {}
+                    if j.worker.res.data:
+                        report["error"] = {
+                            "type": "MalformedReport",
+                            "message": "the job's report was not valid (did its code write to "
+                            "the report pipe?)",
+                        }
+                self.respond(j, report, status)
         shutil.rmtree(os.path.join(self.root, f"job-{pid}"), ignore_errors=True)
 
     def respond(self, j: Job, report: dict[str, Any], status: int | None) -> None:
@@ -349,13 +358,43 @@ def _log(message: str) -> None:
 
 
 def _parse_report(stream: Stream) -> dict[str, Any] | None:
+    """The job's report, checked field by field: the job's own code could have written it."""
     if not stream.data:
         return None
     try:
         report = json.loads(bytes(stream.data))
     except ValueError:
         return None
-    return report if isinstance(report, dict) else None
+    if not isinstance(report, dict):
+        return None
+    clean: dict[str, Any] = {}
+    code = report.get("exit_code")
+    if not isinstance(code, int) or isinstance(code, bool):
+        return None
+    clean["exit_code"] = code
+    if "result" in report:
+        clean["result"] = report["result"]
+    error = report.get("error")
+    if error is not None:
+        if not (
+            isinstance(error, dict)
+            and all(isinstance(error.get(k, ""), str) for k in ("type", "message", "traceback"))
+            and isinstance(error.get("line"), (int, type(None)))
+            and not isinstance(error.get("line"), bool)
+        ):
+            return None
+        clean["error"] = {
+            k: error[k] for k in ("type", "message", "traceback", "line") if k in error
+        }
+    artifacts = report.get("artifacts", [])
+    if not isinstance(artifacts, list) or not all(
+        isinstance(a, dict)
+        and all(isinstance(a.get(k), str) for k in ("name", "mime_type", "data"))
+        for a in artifacts
+    ):
+        return None
+    clean["artifacts"] = [{k: a[k] for k in ("name", "mime_type", "data")} for a in artifacts]
+    return clean
 
 
 def _kill_group(pid: int) -> None:

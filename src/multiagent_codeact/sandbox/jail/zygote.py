@@ -112,19 +112,47 @@ def _reap(sock: socket.socket, workers: set[int]) -> None:
             sock.send(json.dumps({"exit": pid, "status": status}).encode())
 
 
-def _kill_strays(workers: set[int]) -> None:
+def _kill_strays(workers: set[int], rounds: int = 50) -> None:
+    """Kill every process that descends from us but not from a live worker.
+
+    Process groups and sessions do not bound a job (its code may call setsid), but ancestry
+    does: while a job runs, its processes descend from its worker; once the worker is gone they
+    are orphans and, because we are the subreaper, our descendants. Each round kills what the
+    snapshot shows; children forked meanwhile are caught by the next round.
+    """
     me = os.getpid()
-    try:
-        with open(f"/proc/{me}/task/{me}/children") as f:
-            children = [int(p) for p in f.read().split()]
-    except OSError:
-        return
-    for pid in children:
-        if pid not in workers:
+    for _ in range(rounds):
+        parents = _parents()
+        strays = []
+        for pid in parents:
+            if pid == me or pid in workers:
+                continue
+            p = pid
+            while p in parents and p != me and p not in workers:
+                p = parents[p]
+            if p == me:
+                strays.append(pid)
+        if not strays:
+            return
+        for pid in strays:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def _parents() -> dict[int, int]:
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        parents[int(entry)] = int(stat[stat.rindex(b")") + 2 :].split()[1])
+    return parents
 
 
 def _kill_all(workers: set[int]) -> None:
