@@ -238,9 +238,7 @@ def _guard_imports(allowlist: frozenset[str]) -> None:
         caller = sys._getframe(1).f_code.co_filename
         # "<frozen os>" is the standard library (frozen modules), not code from a string.
         from_string = caller.startswith("<") and not caller.startswith("<frozen ")
-        from_user = from_string or (
-            globals is not None and globals.get("__name__") == "__main__"
-        )
+        from_user = from_string or (globals is not None and globals.get("__name__") == "__main__")
         if level == 0 and from_user:
             top = name.split(".", 1)[0]
             if top not in allowlist:
