@@ -483,11 +483,14 @@ def test_fork_bomb_escaping_its_process_group_is_bounded() -> None:
     ids=["growing", "one-big", "numpy", "string-doubling"],
 )
 def test_memory_bomb_is_bounded(sb: Sandbox, code: str) -> None:
-    res, elapsed = timed(sb, code)
+    # A generous wall clock: on a loaded 2-vCPU machine filling 256 MB can take seconds, and
+    # the point here is that the memory limit, not the timeout, stops the bomb.
+    limits = sb.limits.model_copy(update={"timeout_s": 15.0, "cpu_s": 15.0})
+    res, elapsed = timed(sb, code, limits=limits)
     assert not res.ok
     assert res.error is not None and res.error.type in {"MemoryError", "Killed"}, res
     assert not res.timed_out
-    assert elapsed < TIMEOUT_S + SLACK_S, elapsed
+    assert elapsed < 15.0 + SLACK_S, elapsed
 
 
 def test_busy_loop_times_out(sb: Sandbox) -> None:
@@ -564,21 +567,21 @@ def test_orphan_does_not_survive_the_job(sb: Sandbox, outlive: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("code", "refused"),
+    ("attack", "refused"),
     [
-        ("import os\nos.kill(os.getppid(), 9)", True),
-        ("import os\nos.kill(1, 9)", True),
-        ("import os\nos.kill(os.getppid(), 19)", True),  # SIGSTOP would freeze the zygote
+        ("os.kill(os.getppid(), 9)", True),
+        ("os.kill(1, 9)", True),
+        ("os.kill(os.getppid(), 19)", True),  # SIGSTOP would freeze the parent
         # A group kill or kill(-1) returns success once any target was "signalled" (the
         # namespace's init ignores it); what matters is that nothing outside the job dies.
-        ("import os\nos.killpg(os.getpgid(os.getppid()), 9)", False),
-        ("import os\nos.killpg(os.getpgid(os.getppid()), 19)", False),
-        ("import os\nos.kill(-1, 9)", False),
+        ("os.killpg(os.getpgid(os.getppid()), 9)", False),
+        ("os.killpg(os.getpgid(os.getppid()), 19)", False),
+        ("os.kill(-1, 9)", False),
     ],
     ids=["parent", "pid1", "stop-parent", "parent-group", "stop-parent-group", "everyone"],
 )
-def test_killing_the_server_is_contained(sb: Sandbox, code: str, refused: bool) -> None:
-    before = {p["pid"]: p for p in census(sb) if p["pid"] == p["pgid"] == p["sid"] == 1}
+def test_killing_the_server_is_contained(sb: Sandbox, attack: str, refused: bool) -> None:
+    code = f"import os\nprint(os.getppid(), flush=True)\n{attack}\n"
     with ThreadPoolExecutor(2) as pool:
         neighbour = pool.submit(sb.run, BENIGN)
         time.sleep(0.05)
@@ -590,9 +593,10 @@ def test_killing_the_server_is_contained(sb: Sandbox, code: str, refused: bool) 
     elif res.error is not None:  # at most the job itself dies
         assert res.error.type == "Killed" and "SIGKILL" in res.error.message, res
     assert other.ok and other.result == "benign", other  # the job beside it is untouched
-    after = census(sb)
-    assert all(p["state"] != "T" for p in after), after  # nothing left stopped
-    assert set(before) <= {p["pid"] for p in after}
+    parent = int(res.stdout.split()[0])
+    after = {p["pid"]: p for p in census(sb)}
+    assert parent in after and 1 in after, after  # the job's parent and the jail's init live
+    assert all(p["state"] != "T" for p in after.values()), after  # nothing left stopped
 
 
 # --------------------------------------------------------------------------------------------
@@ -1021,16 +1025,20 @@ def test_forbidden_import_is_refused(sb: Sandbox, code: str) -> None:
 def test_forbidden_import_with_computed_name_is_refused(sb: Sandbox, code: str) -> None:
     """policy.py promises the in-job guard catches `__import__("x")` and `exec("import x")`.
 
-    The AST check only sees literal names; the runtime guard in jail/job.py only fires when the
-    importing frame's globals say `__name__ == "__main__"`, so a computed name (globals=None) or
-    exec with fresh globals slips through.
+    The AST check only sees literal names, so these reach the runtime guard in jail/job.py. It
+    once fired only when the importing frame's globals said `__name__ == "__main__"`: a bare
+    `__import__(name)` passes globals=None and exec with fresh globals has no `__name__`.
     """
     res = sb.run(code)
     assert res.error is not None and res.error.type == "ImportNotAllowed", res
 
 
 def test_policy_bypass_still_meets_the_kernel(sb: Sandbox, listeners: Listeners) -> None:
-    """Whatever gets past the import policy, the socket itself is refused by seccomp."""
+    """Whatever gets past the import policy, the socket itself is refused by seccomp.
+
+    `sys.modules['importlib'].import_module` never calls `builtins.__import__`, so a guard
+    there cannot see it; the kernel must.
+    """
     code = (
         "import sys\n"
         "mod = sys.modules.get('importlib') or __import__('import' + 'lib')\n"
@@ -1044,6 +1052,8 @@ def test_policy_bypass_still_meets_the_kernel(sb: Sandbox, listeners: Listeners)
         "    result = e.errno\n"
     )
     res = sb.run(code)
-    assert res.ok, res
-    assert res.result != "connected"
+    if res.error is not None:  # the policy caught importlib too: fine
+        assert res.error.type == "ImportNotAllowed", res
+    else:
+        assert res.result != "connected", res
     assert listeners.contacted() == []
