@@ -261,6 +261,7 @@ async def bench(jobs: int, pool_size: int) -> dict[str, Any]:
 
 def render(report: dict[str, Any]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -312,7 +313,7 @@ def render(report: dict[str, Any]) -> None:
         f"[dim]Sandbox (ours): multiagent_codeact.sandbox.Sandbox, pool of "
         f"{report['pool_size']}, isolation layers active: {', '.join(layers)}. "
         "AutoGen Local: autogen_ext LocalCommandLineCodeExecutor; subprocess.run: "
-        "[sys.executable, '-c', code]; neither isolates anything. "
+        f"{escape('[sys.executable, -c, code]')}; neither isolates anything. "
         f"Machine: {mach['cpus']} CPUs, {mach['machine']}, Linux {mach['kernel']}, "
         f"Python {mach['python']}, load average {mach['loadavg']}.[/dim]"
     )
