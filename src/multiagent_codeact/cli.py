@@ -28,8 +28,6 @@ from .errors import MCAError
 from .sandbox import Limits, Sandbox
 from .sandbox.launch import Isolation
 
-TIMEOUT_EXIT_CODE = 124
-
 app = typer.Typer(
     name="mcodeact",
     help="Code generation checked by execution, not trusted on the model's word.",
@@ -100,7 +98,7 @@ def sandbox_run(
         print(json.dumps(result_json(result, saved), indent=2))
     else:
         _render_run(result, saved)
-    raise typer.Exit(exit_status(result))
+    raise typer.Exit(result.exit_status)
 
 
 def _read_source(file: Path) -> str:
@@ -129,17 +127,6 @@ def _warnings_to(console: Console) -> Iterator[None]:
         yield
     for w in caught:
         console.print(Text(f"warning: {w.message}", style="yellow"))
-
-
-def exit_status(result: ExecResult) -> int:
-    """The job's status for the shell: 124 on timeout, 128+N if killed by signal N, 1 on error."""
-    if result.timed_out:
-        return TIMEOUT_EXIT_CODE
-    if result.exit_code < 0:
-        return 128 - result.exit_code
-    if result.exit_code == 0 and result.error is not None:
-        return 1
-    return min(result.exit_code, 255)
 
 
 def result_json(result: ExecResult, saved: dict[str, Path]) -> dict[str, Any]:
@@ -209,7 +196,7 @@ def _render_run(result: ExecResult, saved: dict[str, Path]) -> None:
         Text.assemble(
             ("── ", "dim"),
             (status, "bold green" if result.ok else "bold red"),
-            (f" · exit {exit_status(result)} · {result.duration_ms:.0f} ms", "dim"),
+            (f" · exit {result.exit_status} · {result.duration_ms:.0f} ms", "dim"),
         )
     )
     if result.result is not None:

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+TIMEOUT_EXIT_STATUS = 124  # what timeout(1) and AutoGen's LocalCommandLineCodeExecutor report
+
 
 class Artifact(BaseModel):
     """A file a job produced: something it wrote in its work dir, or an open matplotlib figure."""
@@ -51,6 +53,18 @@ class ExecResult(BaseModel):
     error: ExecError | None = None
     artifacts: list[Artifact] = Field(default_factory=list)
     truncated: bool = False
+
+    @property
+    def exit_status(self) -> int:
+        """A shell-style status: 124 on timeout (as timeout(1)), 128+N if killed by signal N,
+        1 when the code ran to its end but reported an error, else its own exit code."""
+        if self.timed_out:
+            return TIMEOUT_EXIT_STATUS
+        if self.exit_code < 0:
+            return 128 - self.exit_code
+        if self.exit_code == 0 and self.error is not None:
+            return 1
+        return min(self.exit_code, 255)
 
     @property
     def ok(self) -> bool:

@@ -25,7 +25,6 @@ from .limits import Limits
 from .sandbox import DEFAULT_PRELOAD, Sandbox
 
 PYTHON_LANGUAGES: frozenset[str] = frozenset({"python", "py", "python3", ""})
-TIMEOUT_EXIT_CODE = 124  # what timeout(1) and LocalCommandLineCodeExecutor report
 
 
 @dataclass
@@ -123,7 +122,7 @@ class SandboxCodeExecutor(CodeExecutor):
             outputs.append(format_output(result))
             if not result.ok:
                 return SandboxCodeResult(
-                    exit_code=exit_status(result), output="".join(outputs), results=results
+                    exit_code=result.exit_status, output="".join(outputs), results=results
                 )
         return SandboxCodeResult(exit_code=0, output="".join(outputs), results=results)
 
@@ -133,17 +132,6 @@ def unsupported_language_message(language: str) -> str:
         f"unsupported language {language!r}: this executor runs Python only "
         f"(code blocks marked python, py, python3, or unmarked)\n"
     )
-
-
-def exit_status(result: ExecResult) -> int:
-    """A POSIX-style status: 124 on timeout, 128+N when killed by signal N, 1 for an error."""
-    if result.timed_out:
-        return TIMEOUT_EXIT_CODE
-    if result.exit_code < 0:
-        return 128 - result.exit_code
-    if result.exit_code == 0 and result.error is not None:
-        return 1
-    return result.exit_code
 
 
 def format_output(result: ExecResult) -> str:

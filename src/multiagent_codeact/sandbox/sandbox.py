@@ -6,7 +6,6 @@ import ast
 import asyncio
 import base64
 import binascii
-import logging
 import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,8 +19,6 @@ from . import launch
 from .limits import Limits
 from .policy import forbidden_import, not_allowed_message, resolve_allowlist
 from .server_process import WATCHDOG_GRACE_S, ServerProcess
-
-log = logging.getLogger(__name__)
 
 DEFAULT_PRELOAD: tuple[str, ...] = ("numpy", "matplotlib", "matplotlib.pyplot")
 

@@ -231,11 +231,11 @@ class Server:
         if "worker" in msg:
             out_r, err_r, res_r, ctl_w = fds
             self.spawning -= 1
-            cap = 0  # set per job
+            out_cap = 0  # each job sets its own output cap when it is assigned
+            out, err = Stream(out_r, out_cap), Stream(err_r, out_cap)
             self.idle.append(
-                Worker(msg["worker"], Stream(out_r, cap), Stream(err_r, cap),
-                       Stream(res_r, frames.MAX_FRAME), ctl_w)
-            )  # fmt: skip
+                Worker(msg["worker"], out, err, Stream(res_r, frames.MAX_FRAME), ctl_w)
+            )
             self.dispatch()
         elif "exit" in msg:
             self.on_exit(int(msg["exit"]), int(msg["status"]))
