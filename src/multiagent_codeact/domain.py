@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from .limits import Limits
 
 TIMEOUT_EXIT_STATUS = 124  # what timeout(1) and AutoGen's LocalCommandLineCodeExecutor report
 
@@ -77,3 +81,52 @@ class ExecResult(BaseModel):
             if a.name == name:
                 return a
         raise KeyError(f"no artifact named {name!r}; artifacts: {[a.name for a in self.artifacts]}")
+
+
+class Verdict(str, Enum):
+    """How far execution backs the selected candidate.
+
+    verified: independent evidence agrees on it. disputed: it is the best pick, but the evidence
+    is weak or conflicting, so do not trust it blindly. failed: no candidate satisfies the task's
+    own examples and tests, or none ran at all.
+    """
+
+    VERIFIED = "verified"
+    DISPUTED = "disputed"
+    FAILED = "failed"
+
+
+class Task(BaseModel):
+    """What to solve.
+
+    A function task names its `entry_point`: candidates define that function, and the task's
+    examples and tests call it. A computation task has no entry point: candidates set a `result`
+    variable, and independent implementations are compared on that value.
+
+    `examples` and `tests` are trusted: a candidate that fails one is out. Doctest lines
+    (`>>> f(1)` and the expected value on the next line) and `assert` lines in the prompt count
+    as examples too.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(min_length=1)
+    entry_point: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    examples: list[str] = Field(
+        default_factory=list, description="assert statements, e.g. 'assert f(2) == 4'"
+    )
+    tests: str = Field("", description="trusted test code: asserts, test_* functions, check()")
+    limits: Limits = Field(default_factory=lambda: Limits(timeout_s=10.0))
+    id: str | None = None
+
+
+class Candidate(BaseModel):
+    """One independent implementation, with the tests and explanation its author wrote."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    tests: str = ""
+    explanation: str = ""
+    origin: str = Field("", description="who wrote it: agent, round, strategy")
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex[:8])

@@ -1,7 +1,7 @@
 """The hardened sandbox: bubblewrap outside, a warm fork server inside, kernel limits per job."""
 
 from ..domain import Artifact, ExecError, ExecResult
-from .limits import Limits
+from ..limits import Limits
 from .policy import DEFAULT_ALLOWED_IMPORTS
 from .sandbox import DEFAULT_PRELOAD, ProcessIsolationWarning, Sandbox
 

@@ -20,8 +20,8 @@ from autogen_core import CancellationToken
 from autogen_core.code_executor import CodeBlock, CodeExecutor, CodeResult
 
 from ..domain import Artifact, ExecResult
+from ..limits import Limits
 from . import launch
-from .limits import Limits
 from .sandbox import DEFAULT_PRELOAD, Sandbox
 
 PYTHON_LANGUAGES: frozenset[str] = frozenset({"python", "py", "python3", ""})

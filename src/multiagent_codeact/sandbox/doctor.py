@@ -27,8 +27,8 @@ from pydantic import BaseModel, ConfigDict
 
 from ..domain import ExecResult
 from ..errors import SandboxError
+from ..limits import Limits
 from .launch import INSTALL_HINT, Isolation
-from .limits import Limits
 from .sandbox import ProcessIsolationWarning, Sandbox
 
 LAYERS: tuple[str, ...] = (

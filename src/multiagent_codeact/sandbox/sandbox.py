@@ -15,8 +15,8 @@ from typing import Any
 
 from ..domain import Artifact, ExecError, ExecResult
 from ..errors import SandboxClosedError
+from ..limits import Limits
 from . import launch
-from .limits import Limits
 from .policy import forbidden_import, not_allowed_message, resolve_allowlist
 from .server_process import WATCHDOG_GRACE_S, ServerProcess
 
