@@ -25,7 +25,7 @@ DEFAULT_ALLOWED_IMPORTS: frozenset[str] = frozenset(
         "binascii", "struct", "hashlib", "hmac", "secrets", "zlib", "gzip", "bz2", "lzma",
         "zipfile", "tarfile", "pickle", "pprint", "html", "xml", "io", "codecs", "uuid",
         # stdlib: time, files in the work dir, the interpreter's own view
-        "datetime", "time", "calendar", "zoneinfo", "os", "sys", "pathlib", "glob",
+        "datetime", "time", "calendar", "zoneinfo", "os", "sys", "signal", "pathlib", "glob",
         "fnmatch", "shutil", "tempfile", "warnings", "traceback", "timeit", "sqlite3",
         "logging", "argparse", "__future__", "doctest", "unittest",
         # preset efficient libraries (importable when installed)
