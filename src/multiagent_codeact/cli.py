@@ -1,7 +1,8 @@
 """The `mcodeact` command line. It parses, calls the library and renders; nothing else lives here.
 
 Exit codes follow shell habits so scripts can branch on them: the job's own status, 1 when it
-failed with an error, 124 on timeout (as `timeout(1)`), 2 for bad usage. Errors a user can fix are
+failed with an error (or, for `verify`, when nothing was verified), 124 on timeout (as
+`timeout(1)`), 2 for bad usage or a malformed input file. Errors a user can fix are
 one line on stderr, never a traceback; `--json` prints machine-readable output on stdout.
 """
 
@@ -24,9 +25,10 @@ from rich.table import Table
 from rich.text import Text
 
 from .domain import Artifact, ExecResult
-from .errors import MCAError
+from .errors import InputFileError, MCAError
 from .sandbox import Limits, Sandbox
 from .sandbox.launch import Isolation
+from .verify.report import VerificationReport
 
 app = typer.Typer(
     name="mcodeact",
@@ -241,6 +243,82 @@ def sandbox_doctor(
     raise typer.Exit(0 if ok else 1)
 
 
+# -- mcodeact verify -------------------------------------------------------------------------
+@app.command("verify")
+def verify_command(
+    task_file: Annotated[
+        Path, typer.Option("--task", metavar="TASK.json", help="The task, as a JSON Task.")
+    ],
+    candidates_dir: Annotated[
+        Path,
+        typer.Option(
+            "--candidates",
+            metavar="DIR",
+            help="NAME.py per candidate, with optional NAME.tests.py and NAME.md.",
+        ),
+    ],
+    inputs: Annotated[
+        int, typer.Option("--inputs", metavar="N", help="Differential inputs to draw.", min=0)
+    ] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Cross-check candidate implementations by execution and say which one, if any, is right.
+
+    Exit status: 0 when a candidate is verified, 1 when the verdict is disputed or failed.
+    """
+    from .verify import verify
+    from .verify.files import load_candidates, load_task
+
+    task = load_task(task_file)
+    candidates = load_candidates(candidates_dir)
+    report = verify(task, candidates, n_inputs=inputs)
+    if as_json:
+        print(report.model_dump_json(indent=2))
+    else:
+        _render_report(report)
+    raise typer.Exit(0 if report.verified else 1)
+
+
+def _render_report(report: VerificationReport) -> None:
+    console = Console(highlight=False, soft_wrap=True)
+    ev = report.evidence
+    table = Table(title="Candidates", title_justify="left")
+    for column in ("candidate", "status", "trusted tests", "generated tests", "cluster", "calls"):
+        table.add_column(column)
+    for c in ev.candidates:
+        status = c.status if c.load_error is None else f"{c.status}: {c.load_error.type}"
+        calls = ", ".join(f"{k} {v}" for k, v in sorted(c.calls.items()))
+        table.add_row(
+            c.id,
+            status,
+            f"{c.hard_passed}/{c.hard_total}",
+            f"{c.tests_passed}/{c.tests_total}",
+            "" if c.cluster is None else str(c.cluster),
+            calls,
+        )
+    console.print(table)
+    style = {"verified": "green", "disputed": "yellow", "failed": "red"}[report.verdict.value]
+    console.print(Text(f"verdict: {report.summary()}", style=f"bold {style}"))
+    for reason in report.reasons:
+        console.print(Text(f"  - {reason}"))
+    for ce in ev.counterexamples[:6]:
+        console.print(
+            Text(
+                f"  counterexample: {ce.call} -> {ce.selected_output} (selected) vs "
+                f"{ce.rival_output} (cluster {ce.cluster})"
+            )
+        )
+    for note in ev.notes:
+        console.print(Text(f"  note: {note}", style="dim"))
+    console.print(
+        Text(
+            f"{len(ev.candidates)} candidates, {len(ev.tests)} tests, {ev.inputs} inputs, "
+            f"{report.duration_ms:.0f} ms",
+            style="dim",
+        )
+    )
+
+
 # -- entry point ----------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: user mistakes and library errors become one line."""
@@ -259,6 +337,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except typer.Abort:
         _error_line("mcodeact: aborted")
         status = 130
+    except InputFileError as exc:  # the user's file: bad usage, like a bad option
+        _error_line(f"mcodeact: error: {exc}")
+        status = 2
     except MCAError as exc:  # the message says what to do (e.g. how to install bubblewrap)
         _error_line(f"mcodeact: error: {exc}")
         status = 1

@@ -1,6 +1,8 @@
 """The exception tree of multiagent-codeact.
 
     MCAError
+    ├── DatasetError                  a benchmark file is missing or malformed (ValueError)
+    ├── InputFileError                a task or candidate file is missing or malformed (ValueError)
     └── SandboxError
         ├── SandboxUnavailableError   the host lacks the isolation asked for (RuntimeError)
         ├── SandboxStartError         the sandbox server did not come up (RuntimeError)
@@ -32,3 +34,12 @@ class SandboxStartError(SandboxError, RuntimeError):
 
 class SandboxClosedError(SandboxError, RuntimeError):
     """The sandbox was used after `close()` or outside its `with` block."""
+
+
+class DatasetError(MCAError, ValueError):
+    """A benchmark dataset is missing or malformed; the message names the file and the line."""
+
+
+class InputFileError(MCAError, ValueError):
+    """A task or candidate file the user gave is missing or malformed; the message says which
+    file, where in it, and what was expected."""

@@ -333,7 +333,9 @@ def _evidence_strength(
     agreement = 2.0 * agreeing * min(1.0, 0.25 + informative / 40)
     reasons = []
     if hard:
-        reasons.append(f"passes all {hard} of the task's own examples and tests")
+        reasons.append(
+            f"passes all {hard} trusted test{'s' if hard > 1 else ''} (examples and user tests)"
+        )
     if agreeing:
         reasons.append(
             f"{len(members)} independent candidates behave alike on {informative} inputs"
