@@ -3,6 +3,14 @@
     MCAError
     ├── DatasetError                  a benchmark file is missing or malformed (ValueError)
     ├── InputFileError                a task or candidate file is missing or malformed (ValueError)
+    ├── ModelError
+    │   ├── ModelNotConfiguredError   no model, or no API key for it; says how to set one (RuntimeError)
+    │   ├── ModelCallError            a model request failed for good, retries spent (RuntimeError)
+    │   └── BudgetExceededError       the run's token or cost budget is spent (RuntimeError)
+    ├── ScriptedError                 the scripted model server's script or state is wrong
+    │   ├── ScriptFileError           a script file is missing or malformed (ValueError)
+    │   ├── NoRuleMatchedError        no rule answers a request (LookupError)
+    │   └── ServerStateError          the server was used before start or after close
     └── SandboxError
         ├── SandboxUnavailableError   the host lacks the isolation asked for (RuntimeError)
         ├── SandboxStartError         the sandbox server did not come up (RuntimeError)
@@ -43,3 +51,44 @@ class DatasetError(MCAError, ValueError):
 class InputFileError(MCAError, ValueError):
     """A task or candidate file the user gave is missing or malformed; the message says which
     file, where in it, and what was expected."""
+
+
+class ModelError(MCAError):
+    """Something went wrong talking to a model, or before we could."""
+
+
+class ModelNotConfiguredError(ModelError, RuntimeError):
+    """No model is configured, or its API key is missing; the message says how to set one up."""
+
+
+class ModelCallError(ModelError, RuntimeError):
+    """A model request failed for good: not retryable, or retries spent. Chained to the cause.
+
+    The attributes let a caller decide (for example, stop on 401 but skip a candidate on 400)
+    without parsing the message.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        model: str = "",
+        base_url: str | None = None,
+        status: int | None = None,
+        attempts: int = 0,
+    ) -> None:
+        super().__init__(message)
+        self.model = model
+        self.base_url = base_url
+        self.status = status
+        self.attempts = attempts
+
+
+class BudgetExceededError(ModelError, RuntimeError):
+    """The run's token or cost budget is spent; raised before a request so a run stops cleanly."""
+
+    def __init__(self, message: str, *, spent: float = 0.0, limit: float = 0.0, unit: str = "") -> None:
+        super().__init__(message)
+        self.spent = spent
+        self.limit = limit
+        self.unit = unit
