@@ -4,7 +4,7 @@
     ├── DatasetError                  a benchmark file is missing or malformed (ValueError)
     ├── InputFileError                a task or candidate file is missing or malformed (ValueError)
     ├── ModelError
-    │   ├── ModelNotConfiguredError   no model, or no API key for it; says how to set one (RuntimeError)
+    │   ├── ModelNotConfiguredError   no model or no API key; says how to set one (RuntimeError)
     │   ├── ModelCallError            a model request failed for good, retries spent (RuntimeError)
     │   └── BudgetExceededError       the run's token or cost budget is spent (RuntimeError)
     ├── ScriptedError                 the scripted model server's script or state is wrong
@@ -87,7 +87,9 @@ class ModelCallError(ModelError, RuntimeError):
 class BudgetExceededError(ModelError, RuntimeError):
     """The run's token or cost budget is spent; raised before a request so a run stops cleanly."""
 
-    def __init__(self, message: str, *, spent: float = 0.0, limit: float = 0.0, unit: str = "") -> None:
+    def __init__(
+        self, message: str, *, spent: float = 0.0, limit: float = 0.0, unit: str = ""
+    ) -> None:
         super().__init__(message)
         self.spent = spent
         self.limit = limit
