@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .limits import Limits
+
+if TYPE_CHECKING:  # resolved by Solution.model_rebuild() in verify/__init__.py (no cycle)
+    from .verify.report import VerificationReport
 
 TIMEOUT_EXIT_STATUS = 124  # what timeout(1) and AutoGen's LocalCommandLineCodeExecutor report
 
@@ -130,3 +133,50 @@ class Candidate(BaseModel):
     explanation: str = ""
     origin: str = Field("", description="who wrote it: agent, round, strategy")
     id: str = Field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+
+class AgentUsage(BaseModel):
+    """What one agent's model calls cost."""
+
+    model_config = ConfigDict(frozen=True)
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    retries: int = 0
+    cached_calls: int = 0
+
+
+class Solution(BaseModel):
+    """What `solve` returns. Read `verdict` before trusting `code`: only `verified` means that
+    independent evidence agreed on it; `error` says why a run ended early."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    task: Task
+    verdict: Verdict
+    confidence: float = 0.0
+    code: str | None = None
+    explanation: str = ""
+    tests: str = ""
+    result: Any = None
+    stdout: str = ""
+    artifacts: list[Artifact] = Field(default_factory=list)
+    usage: dict[str, AgentUsage] = Field(default_factory=dict)
+    rounds: int = 0
+    reasons: list[str] = Field(default_factory=list)
+    judge: str | None = None
+    error: str | None = None
+    duration_ms: float = 0.0
+    report: VerificationReport | None = Field(None, repr=False)
+
+    @property
+    def verified(self) -> bool:
+        return self.verdict is Verdict.VERIFIED
+
+    @property
+    def total_cost_usd(self) -> float:
+        return sum(u.cost_usd for u in self.usage.values())

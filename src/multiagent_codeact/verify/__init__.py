@@ -1,6 +1,8 @@
 """Cross-checking independent implementations by execution; no model involved."""
 
-from .engine import averify, verify
+from typing import TYPE_CHECKING, Any
+
+from ..domain import Solution
 from .report import (
     CandidateEvidence,
     Cell,
@@ -10,7 +12,25 @@ from .report import (
     TestEvidence,
     VerificationReport,
 )
-from .scoring import ScoringParams
+
+if TYPE_CHECKING:
+    from .engine import averify, verify
+    from .scoring import ScoringParams
+
+Solution.model_rebuild(_types_namespace={"VerificationReport": VerificationReport})
+
+# The engine imports Hypothesis and the sandbox (about half a second): load it on first use so
+# reading reports and solutions stays cheap.
+_LAZY = {"verify": "engine", "averify": "engine", "ScoringParams": "scoring"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CandidateEvidence",

@@ -26,11 +26,14 @@ async def averify(
     threshold: float = 0.8,
     params: ScoringParams | None = None,
     seed: int = 0,
+    generated_tests: Sequence[str] = (),
 ) -> VerificationReport:
     """Cross-check `candidates` for `task` by execution and pick one, or abstain.
 
     Without a `sandbox`, one is started for this call and closed after it; pass one to share
-    its warm workers across calls. Bad candidates (code that does not parse, the wrong
+    its warm workers across calls. `generated_tests` are test suites written apart from any
+    candidate (by a test designer): scored like the candidates' own tests, not trusted as
+    filters. Bad candidates (code that does not parse, the wrong
     function name, hangs, crashes, floods) are recorded in the evidence, never raised.
     """
     if not candidates:
@@ -44,10 +47,11 @@ async def averify(
             return await averify(
                 task, candidates, sandbox=own, n_inputs=n_inputs,
                 call_timeout_s=call_timeout_s, params=params, seed=seed,
+                generated_tests=generated_tests,
             )  # fmt: skip
     check_sandbox(sandbox)
     started = time.perf_counter()
-    groups = _test_groups(task, candidates)
+    groups = _test_groups(task, candidates, generated_tests)
     entry = task.entry_point
     # Tests need no inputs: they run while Hypothesis draws the inputs (a few hundred ms).
     inputs_job = asyncio.create_task(_inputs(task, candidates, groups, n_inputs, seed))
@@ -124,7 +128,9 @@ def _merge(tests: ProgramRun, calls: ProgramRun | None) -> ProgramRun:
     )
 
 
-def _test_groups(task: Task, candidates: Sequence[Candidate]) -> list[TestGroup]:
+def _test_groups(
+    task: Task, candidates: Sequence[Candidate], generated_tests: Sequence[str] = ()
+) -> list[TestGroup]:
     entry = task.entry_point
     groups: list[TestGroup] = []
     examples = list(dict.fromkeys([*task.examples, *examples_from_prompt(task.prompt, entry)]))
@@ -132,6 +138,9 @@ def _test_groups(task: Task, candidates: Sequence[Candidate]) -> list[TestGroup]
         groups.append(parse_tests("\n".join(examples), entry, group_id="example", source="example"))
     if task.tests.strip():
         groups.append(parse_tests(task.tests, entry, group_id="user", source="user"))
+    for i, suite in enumerate(generated_tests, start=1):
+        if suite.strip():
+            groups.append(parse_tests(suite, entry, group_id=f"d{i}", source="designer"))
     for c in candidates:
         if c.tests.strip():
             groups.append(

@@ -33,7 +33,7 @@ from .report import (
     VerificationReport,
 )
 from .runner import CallOutcome, ProgramRun, same_outcome
-from .testcases import TestGroup
+from .testcases import TRUSTED_SOURCES, TestGroup
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Matrix:
 def decide(matrix: Matrix, params: ScoringParams) -> VerificationReport:
     tests = _test_evidence(matrix)
     cells = _cells(matrix)
-    hard = [t for t in tests if t.source != "candidate"]
+    hard = [t for t in tests if t.source in TRUSTED_SOURCES]
     credible_hard = [t.id for t in hard if t.credible]
     notes = [
         f"trusted test {t.id} passes for no candidate, so it is not used as a filter: {t.code}"
@@ -74,7 +74,7 @@ def decide(matrix: Matrix, params: ScoringParams) -> VerificationReport:
     behaviours = {c.id: _behaviour(matrix, matrix.runs[c.id]) for c in loaded}
     informative = _informative(behaviours, [c.id for c in survivors or loaded])
     clusters = _cluster([c.id for c in survivors], behaviours, informative, params)
-    generated = [t for t in tests if t.source == "candidate"]
+    generated = [t for t in tests if t.source not in TRUSTED_SOURCES]
     scored = [_score(members, generated, matrix, params) for members in clusters]
     top = max(scored, default=0.0)
     weights = [math.exp(s - top) for s in scored]
@@ -125,7 +125,7 @@ def decide(matrix: Matrix, params: ScoringParams) -> VerificationReport:
     members = clusters[best]
     selected = max(
         (c for c in survivors if c.id in members),
-        key=lambda c: _passed(c.id, generated, matrix, params),
+        key=lambda c: (_passed(c.id, generated, matrix, params), _seen(behaviours[c.id])),
     )
     strength, reasons = _evidence_strength(
         members, generated, len(credible_hard), len(informative), matrix, params
@@ -173,7 +173,7 @@ def _test_evidence(matrix: Matrix) -> list[TestEvidence]:
                     author=group.author,
                     code=case.src,
                     passed_by=passed_by,
-                    credible=bool(passed_by) or group.source == "candidate",
+                    credible=bool(passed_by) or group.source not in TRUSTED_SOURCES,
                 )
             )
     return out
@@ -210,11 +210,11 @@ def _candidate_evidence(
             id=c.id, origin=c.origin, status="load_error", load_error=run.load_error
         )
     hard_ok = sum(run.tests[t].passed for t in credible_hard)
-    generated = [t.id for t in tests if t.source == "candidate"]
+    generated = [t.id for t in tests if t.source not in TRUSTED_SOURCES]
     calls: dict[str, int] = {}
     for o in run.outputs:
         calls[o.kind] = calls.get(o.kind, 0) + 1
-    hard_ids = {t.id for t in tests if t.source != "candidate"}
+    hard_ids = {t.id for t in tests if t.source in TRUSTED_SOURCES}
     failures = [
         cell
         for cell in cells
@@ -266,7 +266,15 @@ def _agree(a: CallOutcome, b: CallOutcome, params: ScoringParams) -> bool:
 def _same_behaviour(
     a: list[CallOutcome], b: list[CallOutcome], informative: list[int], params: ScoringParams
 ) -> bool:
-    return all(_agree(a[k], b[k], params) for k in informative if k < len(a) and k < len(b))
+    shared = [k for k in informative if k < len(a) and k < len(b)]
+    # Alike only on evidence: a candidate whose job died at its first call (every outcome
+    # skipped) is like no one, not like everyone.
+    seen = any(a[k].kind != "skipped" and b[k].kind != "skipped" for k in shared)
+    return (seen or not shared) and all(_agree(a[k], b[k], params) for k in shared)
+
+
+def _seen(outcomes: list[CallOutcome]) -> int:
+    return sum(o.kind != "skipped" for o in outcomes)
 
 
 def _cluster(
@@ -276,7 +284,9 @@ def _cluster(
     params: ScoringParams,
 ) -> list[list[str]]:
     clusters: list[list[str]] = []
-    for cid in ids:
+    # The best-observed candidates lead (and stand for) their clusters, so one that crashed
+    # halfway is compared on what it did, not used as the yardstick for the rest.
+    for cid in sorted(ids, key=lambda c: -_seen(behaviours[c])):
         for members in clusters:
             if _same_behaviour(behaviours[members[0]], behaviours[cid], informative, params):
                 members.append(cid)

@@ -16,7 +16,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-TestSource = Literal["example", "user", "candidate"]
+# Trusted: "example" (from the task), "user" (the task's tests). Generated, and so noisy:
+# "candidate" (written with a candidate, by its author) and "designer" (written from the task
+# alone, by an independent test writer).
+TestSource = Literal["example", "user", "candidate", "designer"]
+TRUSTED_SOURCES = frozenset({"example", "user"})
 
 
 class TestCase(BaseModel):
@@ -244,6 +248,9 @@ def _want(text: str) -> str:
     lines = []
     for line in text.splitlines():
         if line.strip().startswith(('"""', "'''")):
+            break
+        if line.rstrip().endswith(('"""', "'''")):  # `    6"""`: it closes on the want line
+            lines.append(line.rstrip()[:-3])
             break
         lines.append(line)
     return "\n".join(lines).strip()

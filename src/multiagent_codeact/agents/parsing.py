@@ -1,0 +1,247 @@
+"""Reading models' replies: code, tests and explanation out of whatever shape they came in.
+
+Models are asked for `## Explanation`, `## Code` and `## Tests` sections, and mostly comply;
+the rest of the time the code is unfenced, split over several blocks, preceded or followed by
+prose, named differently from what the task asked, or cut off by the token limit. A reply that
+still yields usable code is used; one that does not becomes feedback naming what was wrong,
+never an exception.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_FENCE = re.compile(
+    r"^[ \t]*(`{3,}|~{3,})[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:^[ \t]*\1[ \t]*$(?P<close>)|\Z)",
+    re.M | re.S,
+)
+_HEADING = re.compile(
+    r"^[ \t]*#{1,6}[ \t]*"
+    r"(explanation|approach|code|solution|implementation|tests?|unit tests)\b.*$",
+    re.I | re.M,
+)
+_NOT_PYTHON = frozenset(
+    {"text", "bash", "sh", "shell", "console", "json", "yaml", "output", "plaintext"}
+)
+
+
+class ParsedReply(BaseModel):
+    """What a coder's reply contained. `problems` says what was wrong, for the model to fix."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str | None = None
+    tests: str = ""
+    explanation: str = ""
+    problems: list[str] = Field(default_factory=list)
+    truncated: bool = False
+
+    @property
+    def usable(self) -> bool:
+        return self.code is not None
+
+
+class _Block(BaseModel):
+    lang: str
+    body: str
+    start: int
+    end: int
+    closed: bool
+    section: str | None  # the heading the block sits under, lower-cased
+
+
+def parse_coder_reply(
+    text: str, entry_point: str | None, *, truncated: bool = False
+) -> ParsedReply:
+    """Split a coder's reply into code, tests and explanation.
+
+    `truncated` is what the API said (finish_reason "length"); an unclosed fence says it too.
+    """
+    problems: list[str] = []
+    blocks = _blocks(text)
+    if not blocks and _looks_like_code(text):
+        blocks = [
+            _Block(lang="python", body=text, start=0, end=len(text), closed=True, section=None)
+        ]
+    python = [b for b in blocks if b.lang not in _NOT_PYTHON]
+    cut = truncated or any(not b.closed for b in python)
+    test_blocks = [b for b in python if _is_tests(b, entry_point)]
+    code_blocks = [b for b in python if b not in test_blocks]
+    explanation = _explanation(text, blocks)
+    if not code_blocks:
+        problems.append(
+            "the reply has no code block: put the complete code in a ```python block "
+            "under '## Code'"
+        )
+        return ParsedReply(explanation=explanation, problems=problems, truncated=cut)
+    code = "\n\n".join(b.body.rstrip() for b in code_blocks) + "\n"
+    try:
+        ast.parse(code)
+    except SyntaxError as exc:
+        if cut:
+            problems.append(
+                "the reply was cut off before the code ended: reply again with shorter "
+                "explanation and the complete code"
+            )
+        else:
+            problems.append(f"the code does not parse: {exc.msg} (line {exc.lineno})")
+        return ParsedReply(explanation=explanation, problems=problems, truncated=cut)
+    code, renamed = _fix_entry_point(code, entry_point)
+    if renamed:
+        problems.append(renamed)
+    elif entry_point is not None and not _defines(code, entry_point):
+        problems.append(f"the code does not define a function named {entry_point!r}")
+        return ParsedReply(explanation=explanation, problems=problems, truncated=cut)
+    tests = "\n".join(b.body.rstrip() for b in test_blocks if _parses(b.body))
+    return ParsedReply(
+        code=code, tests=tests + ("\n" if tests else ""), explanation=explanation,
+        problems=problems, truncated=cut,
+    )  # fmt: skip
+
+
+def parse_tests_reply(text: str) -> str:
+    """The Python in a test designer's reply (every fenced block, or the bare asserts)."""
+    blocks = [b for b in _blocks(text) if b.lang not in _NOT_PYTHON and _parses(b.body)]
+    if blocks:
+        return "\n".join(b.body.rstrip() for b in blocks) + "\n"
+    asserts = [line.strip() for line in text.splitlines() if line.strip().startswith("assert ")]
+    return "\n".join(a for a in asserts if _parses(a)) + ("\n" if asserts else "")
+
+
+class JudgeVerdict(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    answers_task: bool
+    reason: str = ""
+
+
+def parse_judge_reply(text: str) -> JudgeVerdict | None:
+    """The judge's JSON object, fenced or not; None when there is none to be found."""
+    for candidate in [*(b.body for b in _blocks(text)), text]:
+        start, end = candidate.find("{"), candidate.rfind("}")
+        if start < 0 or end <= start:
+            continue
+        try:
+            data: Any = json.loads(candidate[start : end + 1])
+        except ValueError:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("answers_task"), bool):
+            return JudgeVerdict(
+                answers_task=data["answers_task"], reason=str(data.get("reason", ""))
+            )
+    return None
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _blocks(text: str) -> list[_Block]:
+    headings = [(m.start(), m.group(1).lower()) for m in _HEADING.finditer(text)]
+    out = []
+    for m in _FENCE.finditer(text):
+        body = m.group(3)
+        closed = m.group("close") is not None
+        section = next((h for pos, h in reversed(headings) if pos < m.start()), None)
+        out.append(
+            _Block(
+                lang=m.group(2).lower(),
+                body=body,
+                start=m.start(),
+                end=m.end(),
+                closed=closed,
+                section=section,
+            )
+        )
+    return out
+
+
+def _is_tests(block: _Block, entry_point: str | None) -> bool:
+    if block.section is not None and block.section.startswith(("test", "unit")):
+        return True
+    try:
+        tree = ast.parse(block.body)
+    except SyntaxError:
+        return False
+    stmts = [s for s in tree.body if not isinstance(s, ast.Import | ast.ImportFrom)]
+    if not stmts:
+        return False
+    defines_entry = entry_point is not None and _defines(block.body, entry_point)
+    testy = all(
+        isinstance(s, ast.Assert)
+        or (isinstance(s, ast.FunctionDef) and s.name.startswith("test"))
+        or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Call))
+        for s in stmts
+    )
+    return (
+        testy
+        and not defines_entry
+        and any(isinstance(s, ast.Assert | ast.FunctionDef) for s in stmts)
+    )
+
+
+def _explanation(text: str, blocks: list[_Block]) -> str:
+    pieces, pos = [], 0
+    for b in blocks:
+        pieces.append(text[pos : b.start])
+        pos = b.end
+    pieces.append(text[pos:])
+    prose = "".join(pieces)
+    prose = _HEADING.sub("", prose)
+    return re.sub(r"\n{3,}", "\n\n", prose).strip()
+
+
+def _looks_like_code(text: str) -> bool:
+    """An unfenced reply that is entirely Python (some models skip fences)."""
+    stripped = text.strip()
+    if not stripped or not re.search(
+        r"^(def |class |import |from |[A-Za-z_]\w* *=)", stripped, re.M
+    ):
+        return False
+    return _parses(stripped)
+
+
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except SyntaxError:
+        return False
+    return True
+
+
+def _defines(code: str, name: str) -> bool:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return False
+    return any(
+        isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and n.name == name
+        for n in tree.body
+    ) or any(
+        isinstance(n, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)
+        for n in tree.body
+    )
+
+
+def _fix_entry_point(code: str, entry_point: str | None) -> tuple[str, str | None]:
+    """Alias a lone, differently named top-level function to the entry point.
+
+    A model that named `is_prime` as `check_prime` wrote the right code under the wrong name;
+    an alias keeps the code and the feedback tells it to use the right name next time.
+    """
+    if entry_point is None or _defines(code, entry_point):
+        return code, None
+    tree = ast.parse(code)
+    functions = [
+        n.name for n in tree.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")
+    ]
+    if len(functions) != 1:
+        return code, None
+    other = functions[0]
+    note = f"the function is named {other!r}, not {entry_point!r}; it was aliased"
+    return f"{code.rstrip()}\n\n{entry_point} = {other}\n", note

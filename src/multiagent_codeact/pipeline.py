@@ -1,0 +1,471 @@
+"""solve / asolve: task -> candidates -> executions -> verdict -> (repair) -> solution.
+
+Coders are asked concurrently, each with its own strategy hint and temperature and its own
+conversation, so candidates are independent and wall time follows the slowest chain of model
+calls, not their sum. The test designer works from the task alone, at the same time. Each round
+the verification engine cross-checks the latest candidate of every coder; coders whose
+candidate lost get the evidence against it and try again, up to `repair_rounds` times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .agents.chat import Conversation, prompt, prompt_lines
+from .agents.feedback import feedback_for, feedback_for_reply, needs_repair
+from .agents.parsing import ParsedReply, parse_coder_reply, parse_judge_reply, parse_tests_reply
+from .config import PipelineConfig
+from .domain import AgentUsage, Candidate, Solution, Task, Verdict
+from .errors import MCAError
+from .events import Recorder, Sink
+from .models import (
+    Budget,
+    BudgetExceededError,
+    CallRecord,
+    Limiter,
+    MeteredChatClient,
+    ModelConfig,
+    Usage,
+    make_client,
+    resolve_model,
+)
+from .sandbox import Sandbox
+from .verify import VerificationReport, averify
+
+PRESET_LIBRARIES = "numpy, matplotlib"
+_ENTRY = re.compile(
+    r"\bdef\s+([A-Za-z_]\w*)\s*\(|\bfunction\s+(?:called|named)\s+`?([A-Za-z_]\w*)`?"
+)
+
+
+def as_task(task: str | Task) -> Task:
+    """A Task from text: a function task when the text names one (`def f(` or "function
+    named f"), a computation task otherwise."""
+    if isinstance(task, Task):
+        return task
+    if not task.strip():
+        raise ValueError("the task is empty: describe what the code should do")
+    match = _ENTRY.search(task)
+    entry = (match.group(1) or match.group(2)) if match else None
+    return Task(prompt=task, entry_point=entry)
+
+
+def solve(
+    task: str | Task,
+    *,
+    config: PipelineConfig | None = None,
+    model: ModelConfig | str | None = None,
+    sinks: Iterable[Sink] = (),
+    sandbox: Sandbox | None = None,
+) -> Solution:
+    """The synchronous form of `asolve`; inside a running event loop, await `asolve`."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(asolve(task, config=config, model=model, sinks=sinks, sandbox=sandbox))
+    raise RuntimeError("solve() was called inside a running event loop; use `await asolve()`")
+
+
+async def asolve(
+    task: str | Task,
+    *,
+    config: PipelineConfig | None = None,
+    model: ModelConfig | str | None = None,
+    sinks: Iterable[Sink] = (),
+    sandbox: Sandbox | None = None,
+    run_id: str | None = None,
+) -> Solution:
+    """Solve `task` with checked code. Raises only for what the caller must fix (no model
+    configured, an empty task); everything that goes wrong during the run is in the Solution."""
+    cfg = config or PipelineConfig()
+    the_task = as_task(task)
+    models = _resolve_models(cfg, model)
+    run = _Run(
+        task=the_task,
+        cfg=cfg,
+        models=models,
+        recorder=Recorder(
+            run_id or new_run_id(),
+            sinks,
+            secrets=[v for m in models.values() if (v := os.environ.get(m.api_key_env))],
+        ),
+    )
+    if sandbox is not None:
+        return await run.execute(sandbox)
+    async with Sandbox(
+        cfg.limits,
+        pool_size=cfg.sandbox_pool,
+        allow_imports=cfg.allow_imports,
+        isolation=cfg.isolation,
+    ) as own:
+        return await run.execute(own)
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+def _resolve_models(cfg: PipelineConfig, model: ModelConfig | str | None) -> dict[str, ModelConfig]:
+    default = model if model is not None else cfg.model
+    base = resolve_model(default)
+    roles = {"coder": cfg.agents.coder, "test_designer": cfg.agents.test_designer}
+    if cfg.judge:
+        roles["judge"] = cfg.agents.judge
+    return {role: resolve_model(m) if m is not None else base for role, m in roles.items()}
+
+
+@dataclass
+class _Slot:
+    """One coder: its conversation and its latest candidate."""
+
+    index: int
+    strategy: str
+    conversation: Conversation
+    candidate: Candidate | None = None
+    last_reply: ParsedReply | None = None
+    rounds: int = 0
+
+
+@dataclass
+class _Run:
+    task: Task
+    cfg: PipelineConfig
+    models: dict[str, ModelConfig]
+    recorder: Recorder
+    usage: Usage = field(default_factory=Usage)
+    errors: list[str] = field(default_factory=list)
+    stopped: str | None = None  # why no more model calls are made (budget spent)
+
+    def __post_init__(self) -> None:
+        b = self.cfg.budget
+        self.budget = Budget(max_total_tokens=b.max_total_tokens, max_cost_usd=b.max_cost_usd)
+        # One bound on requests in flight for the whole run, whichever agent sends them.
+        self.limiter = Limiter(self.models["coder"].max_concurrency)
+
+    def _client(self, model: ModelConfig, agent: str, sample: int = 0) -> MeteredChatClient:
+        return make_client(
+            model, agent=agent, usage=self.usage, budget=self.budget, limiter=self.limiter,
+            on_call=self._on_call, sample=sample,
+        )  # fmt: skip
+
+    async def execute(self, sandbox: Sandbox) -> Solution:
+        started = time.perf_counter()
+        self.recorder.emit(
+            "run_started",
+            task=self.task.model_dump(mode="json"),
+            config=self.cfg.model_dump(mode="json"),
+            models={role: m.model for role, m in self.models.items()},
+        )
+        try:
+            solution = await self._solve(sandbox)
+        except MCAError as exc:  # a sandbox that cannot start, and the like
+            self.recorder.emit("error", message=str(exc), type=type(exc).__name__)
+            solution = self._solution(None, None, error=str(exc), rounds=0)
+        solution = solution.model_copy(
+            update={"duration_ms": (time.perf_counter() - started) * 1000}
+        )
+        self.recorder.emit(
+            "run_finished",
+            verdict=solution.verdict.value,
+            confidence=solution.confidence,
+            error=solution.error,
+            usage={k: v.model_dump() for k, v in solution.usage.items()},
+            duration_ms=solution.duration_ms,
+        )
+        return solution
+
+    # -- the rounds -----------------------------------------------------------------------
+    async def _solve(self, sandbox: Sandbox) -> Solution:
+        slots = self._slots()
+        designer = self._designer()
+        first = [self._ask(slot, self._coder_message(slot), round_=0) for slot in slots]
+        designed, *_ = await asyncio.gather(designer, *first)
+        generated = [designed] if designed else []
+        report: VerificationReport | None = None
+        rounds = 0
+        for round_ in range(self.cfg.repair_rounds + 1):
+            rounds = round_ + 1
+            candidates = [s.candidate for s in slots if s.candidate is not None]
+            if candidates:
+                report = await averify(
+                    self.task,
+                    candidates,
+                    sandbox=sandbox,
+                    n_inputs=self.cfg.verify.n_inputs,
+                    call_timeout_s=self.cfg.verify.call_timeout_s,
+                    threshold=self.cfg.verify.threshold,
+                    generated_tests=generated,
+                )
+                self._record_report(report)
+                if report.verified:
+                    break
+            if round_ == self.cfg.repair_rounds or self.stopped:
+                break
+            todo = [s for s in slots if self._should_repair(s, report)]
+            if not todo:
+                break  # every coder agrees with the selection: more rounds add no evidence
+            await asyncio.gather(
+                *(self._ask(s, self._repair_message(s, report), round_=round_ + 1) for s in todo)
+            )
+        if report is None:
+            reason = self.stopped or (
+                "no usable candidate: " + "; ".join(self.errors[-3:])
+                if self.errors
+                else "no usable candidate"
+            )
+            return self._solution(None, None, error=reason, rounds=rounds)
+        return await self._finish(report, sandbox, rounds)
+
+    def _slots(self) -> list[_Slot]:
+        strategies = prompt_lines("strategies")
+        temps = self.cfg.temperatures
+        slots = []
+        for i in range(self.cfg.candidates):
+            label = f"coder{i + 1}"
+            model = self.models["coder"].model_copy(update={"temperature": temps[i % len(temps)]})
+            client = self._client(model, label, sample=i)
+            system = prompt("coder", libraries=PRESET_LIBRARIES, shape=self._shape())
+            slots.append(
+                _Slot(
+                    index=i,
+                    strategy=strategies[i % len(strategies)],
+                    conversation=Conversation(label, client, system, self.recorder),
+                )
+            )
+        return slots
+
+    def _shape(self) -> str:
+        entry = self.task.entry_point
+        if entry is not None:
+            return (
+                f"Define a function named `{entry}` with exactly the parameters the task "
+                "gives; the code is imported and the function is called, so do not read "
+                "input or print the answer."
+            )
+        return (
+            "Compute the answer and assign it to a variable named `result` (a number, string, "
+            "list or dict); print anything a person would want to see."
+        )
+
+    def _coder_message(self, slot: _Slot) -> str:
+        return f"Task:\n{self.task.prompt}\n\nApproach: {slot.strategy}"
+
+    def _repair_message(self, slot: _Slot, report: VerificationReport | None) -> str:
+        if slot.candidate is None or report is None:
+            reply = slot.last_reply
+            text = feedback_for_reply(reply) if reply else "- Your last reply was not received."
+        else:
+            text = feedback_for(report, slot.candidate.id)
+        self.recorder.emit("repair", agent=slot.conversation.label, feedback=text)
+        return prompt("repair", feedback=text)
+
+    def _should_repair(self, slot: _Slot, report: VerificationReport | None) -> bool:
+        if slot.candidate is None:
+            return True
+        return report is not None and needs_repair(report, slot.candidate.id)
+
+    async def _ask(self, slot: _Slot, message: str, *, round_: int) -> None:
+        label = slot.conversation.label
+        if self.stopped:
+            return
+        try:
+            text = await slot.conversation.say(message)
+        except BudgetExceededError as exc:
+            self.stopped = f"budget spent: {exc}"
+            self.recorder.emit("error", agent=label, type="BudgetExceeded", message=str(exc))
+            return
+        except Exception as exc:  # a model that fails must not sink the other candidates
+            self.errors.append(f"{label}: {exc}")
+            self.recorder.emit("error", agent=label, type=type(exc).__name__, message=str(exc))
+            return
+        parsed = parse_coder_reply(text, self.task.entry_point)
+        slot.last_reply = parsed
+        slot.rounds = round_ + 1
+        if parsed.code is not None:
+            slot.candidate = Candidate(
+                id=f"c{slot.index + 1}.{round_}",
+                code=parsed.code,
+                tests=parsed.tests,
+                explanation=parsed.explanation,
+                origin=f"{label} round {round_}: {slot.strategy}",
+            )
+        else:
+            self.errors.append(f"{label}: " + "; ".join(parsed.problems))
+        self.recorder.emit(
+            "candidate",
+            agent=label,
+            round=round_,
+            id=slot.candidate.id if parsed.code is not None and slot.candidate else None,
+            usable=parsed.usable,
+            problems=parsed.problems,
+            code=parsed.code,
+            tests=parsed.tests,
+            explanation=parsed.explanation,
+        )
+
+    async def _designer(self) -> str | None:
+        if not self.cfg.test_designer or self.task.entry_point is None or self.stopped:
+            return None
+        model = self.models["test_designer"]
+        client = self._client(model, "test_designer")
+        system = prompt("test_designer", shape=self._shape())
+        conversation = Conversation("test_designer", client, system, self.recorder)
+        try:
+            text = await conversation.say(f"Task:\n{self.task.prompt}")
+        except Exception as exc:
+            self.errors.append(f"test_designer: {exc}")
+            self.recorder.emit(
+                "error", agent="test_designer", type=type(exc).__name__, message=str(exc)
+            )
+            return None
+        tests = parse_tests_reply(text)
+        return tests or None
+
+    # -- the end --------------------------------------------------------------------------
+    async def _finish(self, report: VerificationReport, sandbox: Sandbox, rounds: int) -> Solution:
+        selected = report.selected
+        if selected is None:
+            return self._solution(report, None, error="no candidate could be run", rounds=rounds)
+        final = await sandbox.arun(selected.code)
+        self.recorder.emit(
+            "execution",
+            agent="executor",
+            candidate=selected.id,
+            final=True,
+            exit_code=final.exit_code,
+            stdout=final.stdout[-4000:],
+            stderr=final.stderr[-4000:],
+            result=final.result,
+            error=final.error.model_dump() if final.error else None,
+            artifacts=[
+                {"name": a.name, "mime_type": a.mime_type, "size": a.size} for a in final.artifacts
+            ],
+        )
+        verdict, reasons = report.verdict, list(report.reasons)
+        error = None
+        if not final.ok:
+            verdict = Verdict.FAILED if verdict is not Verdict.VERIFIED else Verdict.DISPUTED
+            why = final.error.message if final.error else f"exit status {final.exit_status}"
+            error = f"the selected code failed when run: {why}"
+            reasons.insert(0, error)
+        judge = await self._judge(selected, final.stdout, final.result) if self.cfg.judge else None
+        if judge is not None and not judge[0]:
+            if verdict is Verdict.VERIFIED:
+                verdict = Verdict.DISPUTED
+            reasons.insert(0, f"the judge says it does not answer the task: {judge[1]}")
+        return self._solution(
+            report,
+            selected,
+            rounds=rounds,
+            verdict=verdict,
+            reasons=reasons,
+            result=final.result,
+            stdout=final.stdout,
+            artifacts=final.artifacts,
+            judge=judge[1] if judge else None,
+            error=error or self.stopped,
+        )
+
+    async def _judge(
+        self, selected: Candidate, stdout: str, result: Any
+    ) -> tuple[bool, str] | None:
+        client = self._client(self.models["judge"], "judge")
+        conversation = Conversation("judge", client, prompt("judge"), self.recorder)
+        message = (
+            f"Task:\n{self.task.prompt}\n\nProgram:\n```python\n{selected.code}\n```\n\n"
+            f"Printed output:\n{stdout[-2000:] or '(nothing)'}\n\nresult = {result!r}"[:12000]
+        )
+        try:
+            verdict = parse_judge_reply(await conversation.say(message))
+        except Exception as exc:
+            self.recorder.emit("error", agent="judge", type=type(exc).__name__, message=str(exc))
+            return None
+        if verdict is None:
+            self.recorder.emit("judge", agent="judge", usable=False)
+            return None
+        self.recorder.emit(
+            "judge", agent="judge", answers_task=verdict.answers_task, reason=verdict.reason
+        )
+        return verdict.answers_task, verdict.reason
+
+    def _solution(
+        self,
+        report: VerificationReport | None,
+        selected: Candidate | None,
+        *,
+        rounds: int,
+        error: str | None = None,
+        verdict: Verdict | None = None,
+        reasons: list[str] | None = None,
+        **extra: Any,
+    ) -> Solution:
+        return Solution(
+            run_id=self.recorder.run_id,
+            task=self.task,
+            verdict=verdict or (report.verdict if report else Verdict.FAILED),
+            confidence=report.confidence if report else 0.0,
+            code=selected.code if selected else None,
+            explanation=selected.explanation if selected else "",
+            tests=selected.tests if selected else "",
+            usage=self._usage(),
+            rounds=rounds,
+            reasons=reasons
+            if reasons is not None
+            else (list(report.reasons) if report else [error or ""]),
+            error=error,
+            report=report,
+            **extra,
+        )
+
+    def _usage(self) -> dict[str, AgentUsage]:
+        return {
+            agent: AgentUsage(
+                calls=u.calls,
+                prompt_tokens=u.prompt_tokens,
+                completion_tokens=u.completion_tokens,
+                cost_usd=u.cost_usd,
+                latency_ms=u.latency_ms,
+                retries=u.retries,
+                cached_calls=u.cached_calls,
+            )
+            for agent, u in self.usage.by_agent().items()
+        }
+
+    def _on_call(self, record: CallRecord) -> None:
+        self.recorder.emit(
+            "model_call", agent=record.agent, **record.model_dump(mode="json", exclude={"agent"})
+        )
+
+    def _record_report(self, report: VerificationReport) -> None:
+        for c in report.evidence.candidates:
+            self.recorder.emit(
+                "execution",
+                agent="executor",
+                candidate=c.id,
+                status=c.status,
+                load_error=c.load_error.model_dump() if c.load_error else None,
+                trusted=f"{c.hard_passed}/{c.hard_total}",
+                generated=f"{c.tests_passed}/{c.tests_total}",
+                calls=c.calls,
+                cluster=c.cluster,
+            )
+        self.recorder.emit(
+            "verdict",
+            agent="verifier",
+            verdict=report.verdict.value,
+            confidence=report.confidence,
+            selected=report.selected.id if report.selected else None,
+            reasons=report.reasons,
+            clusters=[c.model_dump() for c in report.evidence.clusters],
+            counterexamples=[c.model_dump() for c in report.evidence.counterexamples],
+            notes=report.evidence.notes,
+            alternatives=report.alternatives,
+            duration_ms=report.duration_ms,
+        )
