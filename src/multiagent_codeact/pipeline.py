@@ -142,6 +142,7 @@ class _Run:
     usage: Usage = field(default_factory=Usage)
     errors: list[str] = field(default_factory=list)
     stopped: str | None = None  # why no more model calls are made (budget spent)
+    clients: list[MeteredChatClient] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         b = self.cfg.budget
@@ -150,10 +151,12 @@ class _Run:
         self.limiter = Limiter(self.models["coder"].max_concurrency)
 
     def _client(self, model: ModelConfig, agent: str, sample: int = 0) -> MeteredChatClient:
-        return make_client(
+        client = make_client(
             model, agent=agent, usage=self.usage, budget=self.budget, limiter=self.limiter,
             on_call=self._on_call, sample=sample,
         )  # fmt: skip
+        self.clients.append(client)
+        return client
 
     async def execute(self, sandbox: Sandbox) -> Solution:
         started = time.perf_counter()
@@ -168,6 +171,8 @@ class _Run:
         except MCAError as exc:  # a sandbox that cannot start, and the like
             self.recorder.emit("error", message=str(exc), type=type(exc).__name__)
             solution = self._solution(None, None, error=str(exc), rounds=0)
+        finally:
+            await asyncio.gather(*(c.close() for c in self.clients), return_exceptions=True)
         solution = solution.model_copy(
             update={"duration_ms": (time.perf_counter() - started) * 1000}
         )

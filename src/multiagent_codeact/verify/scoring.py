@@ -9,7 +9,7 @@
    read as odds: every extra generated test passed multiplies them by a constant, and so does
    every extra independent candidate that behaves alike. Generated tests are noisy and not
    independent of the code (an author writes tests that match its own misreading), so a test
-   counts half for a cluster made of its author alone.
+   that only its lone author passes counts half.
 4. Confidence is the winner's posterior times how much evidence there is at all. One candidate
    with no tests is the only cluster (posterior 1) but has nothing backing it.
 """
@@ -306,13 +306,22 @@ def _passed(
     params: ScoringParams,
     members: Sequence[str] = (),
 ) -> float:
-    alone = {cid} if len(members) <= 1 else set()
+    group = set(members) or {cid}
     run = matrix.runs[cid]
     return sum(
-        (params.own_test_weight if t.author in alone else 1.0)
+        params.own_test_weight if _self_serving(t, group) else 1.0
         for t in generated
         if (o := run.tests.get(t.id)) is not None and o.passed
     )
+
+
+def _self_serving(test: TestEvidence, group: set[str]) -> bool:
+    """A test that only its lone author passes: it may just restate the author's misreading.
+
+    Tests everyone passes change no cluster's odds against another, and a test another
+    candidate also passes is independent support; only the rest are discounted.
+    """
+    return len(group) == 1 and test.author in group and set(test.passed_by) <= group
 
 
 def _score(
