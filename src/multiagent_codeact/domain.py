@@ -90,8 +90,9 @@ class Verdict(str, Enum):
     """How far execution backs the selected candidate.
 
     verified: independent evidence agrees on it. disputed: it is the best pick, but the evidence
-    is weak or conflicting, so do not trust it blindly. failed: no candidate satisfies the task's
-    own examples and tests, or none ran at all.
+    is weak or conflicting (or it fails one of the task's examples that every candidate fails),
+    so do not trust it blindly. failed: every candidate fails a task example or test that
+    another candidate passes, or none could be run at all.
     """
 
     VERIFIED = "verified"

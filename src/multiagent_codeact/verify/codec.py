@@ -91,7 +91,9 @@ def dumps_capped(value: Any, max_chars: int) -> str:
         return text
     rounded = json.dumps(_round_floats(json.loads(text)), separators=(",", ":"))
     digest = hashlib.sha256(rounded.encode()).hexdigest()
-    return json.dumps({"$h": [digest, len(text)]})
+    # The size of what was hashed: float noise changes the length of the exact text, and two
+    # digests of the same rounded values must compare equal.
+    return json.dumps({"$h": [digest, len(rounded)]})
 
 
 def _round_floats(encoded: Any) -> Any:

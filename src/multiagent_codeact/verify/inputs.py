@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict
 
@@ -61,9 +62,7 @@ def find_signature(entry_point: str, sources: Iterable[str]) -> Signature | None
 
 def _def_line_only(source: str, entry_point: str) -> str | None:
     # A prose prompt may quote just the header: `def f(x: int) -> int:` with no valid body.
-    match = re.search(
-        rf"^\s*def\s+{re.escape(entry_point)}\s*\(.*?\)\s*(->[^:]*)?:", source, re.M | re.S
-    )
+    match = re.search(rf"\bdef\s+{re.escape(entry_point)}\s*\(.*?\)\s*(->[^:]*)?:", source, re.S)
     return match.group(0).strip() + " ..." if match else None
 
 
@@ -166,8 +165,9 @@ def _draw(strategy: st.SearchStrategy[tuple[Any, ...]], n: int, seed: int) -> li
         suppress_health_check=list(HealthCheck),
         verbosity=Verbosity.quiet,
     )
-    @given(strategy, st.just(seed))
-    def collect(args: tuple[Any, ...], _seed: int) -> None:
+    @hypothesis_seed(seed)  # derandomize alone draws the same inputs whatever `seed` is
+    @given(strategy)
+    def collect(args: tuple[Any, ...]) -> None:
         drawn.append(args)
 
     with _HYPOTHESIS_LOCK:

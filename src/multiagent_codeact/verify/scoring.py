@@ -142,8 +142,13 @@ def decide(matrix: Matrix, params: ScoringParams) -> VerificationReport:
             f"this one has posterior {probs[best]:.2f}"
         )
     verdict = Verdict.VERIFIED if confidence >= params.threshold else Verdict.DISPUTED
+    unmet = [t for t in hard if not t.credible]
     if verdict is Verdict.DISPUTED:
         reasons.insert(0, f"evidence too weak to verify (confidence {confidence:.2f})")
+    elif unmet:
+        # Possibly a mis-stated example, possibly every candidate is wrong: not for us to call.
+        verdict = Verdict.DISPUTED
+        reasons.insert(0, f"it fails {len(unmet)} of the task's own examples or tests")
     counterexamples = _counterexamples(best, clusters, behaviours, matrix, params)
     return VerificationReport(
         selected=selected,

@@ -1,0 +1,238 @@
+"""Inputs for differential testing: signatures, seeds from examples, Hypothesis draws."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from multiagent_codeact.verify.inputs import (
+    MAX_INPUT_CHARS,
+    Param,
+    Signature,
+    find_signature,
+    generate_inputs,
+    seed_args,
+)
+
+HUMANEVAL_PROMPT = '''from typing import List
+
+
+def below_zero(operations: List[int], limit: int = 0) -> bool:
+    """ Return True if the balance ever falls below zero.
+    >>> below_zero([1, 2, 3])
+    False
+    """
+'''
+
+
+def sig(*hints: str | None) -> Signature:
+    return Signature(
+        name="f", params=[Param(name=f"x{i}", annotation=h) for i, h in enumerate(hints)]
+    )
+
+
+# -- find_signature -----------------------------------------------------------------------------
+
+
+def test_signature_from_a_prompt_with_only_a_header_and_docstring() -> None:
+    found = find_signature("below_zero", [HUMANEVAL_PROMPT])
+    assert found == Signature(
+        name="below_zero",
+        params=[
+            Param(name="operations", annotation="List[int]"),
+            Param(name="limit", annotation="int", has_default=True),
+        ],
+    )
+
+
+def test_signature_from_a_prose_prompt_that_quotes_the_header() -> None:
+    quoted = "Implement `def f(x: int) -> int:` so that it doubles x. For example f(2) is 4."
+    own_line = "Write this function:\n\n    def f(x: int, ys: List[str]) -> int:\n\nIt counts."
+    assert find_signature("f", [quoted]) == Signature(
+        name="f", params=[Param(name="x", annotation="int")]
+    )
+    found = find_signature("f", [own_line])
+    assert found is not None
+    assert [(p.name, p.annotation) for p in found.params] == [("x", "int"), ("ys", "List[str]")]
+
+
+def test_the_header_must_name_the_entry_point() -> None:
+    assert find_signature("f", ["Define f(x) as twice x; def g(x): is a helper."]) is None
+    assert find_signature("f", ["undef f(x):"]) is None
+
+
+def test_signature_sources_are_tried_in_order() -> None:
+    prompt = "Double a number."  # no header: the candidates' code is used
+    first = "def helper(z):\n    return z\n\ndef f(a, b=2):\n    return a * b\n"
+    second = "def f(q: str) -> str:\n    return q\n"
+    found = find_signature("f", [prompt, first, second])
+    assert found is not None
+    assert [(p.name, p.has_default) for p in found.params] == [("a", False), ("b", True)]
+    assert find_signature("f", [second, first]) == Signature(
+        name="f", params=[Param(name="q", annotation="str")]
+    )
+
+
+def test_methods_async_and_positional_only_parameters() -> None:
+    found = find_signature("f", ["async def f(a, /, b: float, *args, c=1, **kw):\n    pass\n"])
+    assert found is not None
+    assert [p.name for p in found.params] == ["a", "b"]
+    assert find_signature("f", ["class K:\n    def f(self, x):\n        pass\n"]) is not None
+
+
+def test_no_signature_anywhere() -> None:
+    assert find_signature("f", ["nothing to see", "def g(x):\n    return x", "def f(:"]) is None
+
+
+# -- seed_args -----------------------------------------------------------------------------------
+
+
+def test_seed_args_are_the_literal_arguments_of_calls_in_tests() -> None:
+    sources = [
+        "assert f(1, 'a') == 2\nassert f([1, 2], 'b') == 3\n",
+        "def check(candidate):\n    assert candidate((1, 2), '') == 0\n",
+        "assert f(1, 'a') == 2\n",  # a repeat
+        "assert f(x, 'a') == 1\nassert f(1, k='a') == 1\nassert g(5, 'z') == 1\n",  # not literal
+        "assert f(-3, {'k': {1, 2}}) == 1\n",
+        "assert f(1 ==",  # does not parse
+    ]
+    assert seed_args("f", sources) == [
+        (1, "a"),
+        ([1, 2], "b"),
+        ((1, 2), ""),
+        (-3, {"k": {1, 2}}),
+    ]
+
+
+def test_seed_args_from_nested_calls() -> None:
+    # f(f(2)) has no literal argument, but the call inside it does.
+    assert sorted(seed_args("f", ["assert f(f(2)) == f(3)\n"])) == [(2,), (3,)]
+
+
+# -- generate_inputs -----------------------------------------------------------------------------
+
+
+def distinct(inputs: list[tuple[Any, ...]]) -> bool:
+    return len({repr(i) for i in inputs}) == len(inputs)
+
+
+def test_seeds_come_first_then_distinct_draws() -> None:
+    seeds = [(3,), (10,), (0,)]
+    inputs = generate_inputs(None, seeds, n=30)
+    assert inputs[:3] == seeds
+    assert len(inputs) > 10
+    assert distinct(inputs)
+    assert len(inputs) <= 30 + len(seeds)
+
+
+def test_non_negative_examples_keep_inputs_non_negative() -> None:
+    inputs = generate_inputs(sig("int"), [(3,), (10,), (0,)], n=40)
+    assert all(isinstance(x, int) and x >= 0 for (x,) in inputs)
+    mixed = generate_inputs(sig("int"), [(-3,), (10,)], n=60)
+    assert any(x < 0 for (x,) in mixed)
+
+
+def test_string_examples_keep_their_alphabet() -> None:
+    inputs = generate_inputs(None, [("abc",), ("cab",)], n=40)
+    assert len(inputs) > 10
+    assert all(isinstance(s, str) and set(s) <= set("abc") for (s,) in inputs)
+
+
+def test_sentences_are_recombined_from_their_words() -> None:
+    inputs = generate_inputs(None, [("hello world",), ("big cat",)], n=40)
+    alphabet = set("hello world big cat")
+    assert all(set(s) <= alphabet for (s,) in inputs)
+    assert any(" " in s and s not in ("hello world", "big cat") for (s,) in inputs)
+
+
+def test_list_examples_shape_the_elements() -> None:
+    inputs = generate_inputs(None, [([1, 2, 3], 2), ([5], 0)], n=40)
+    for xs, k in inputs:
+        assert isinstance(xs, list) and all(isinstance(x, int) and x >= 0 for x in xs)
+        assert isinstance(k, int) and k >= 0
+
+
+def test_examples_win_over_hints() -> None:
+    inputs = generate_inputs(sig("str"), [(1,), (2,)], n=20)
+    assert all(isinstance(x, int) for (x,) in inputs)
+
+
+def test_inputs_from_hints_only() -> None:
+    def draw(hint: str) -> list[Any]:
+        inputs = generate_inputs(sig(hint), [], n=40)
+        assert len(inputs) >= 20 and distinct(inputs), hint
+        return [x for (x,) in inputs]
+
+    lists = draw("List[int]")
+    assert all(isinstance(v, list) and all(type(x) is int for x in v) for v in lists)
+    dicts = draw("Dict[str, int]")
+    assert all(
+        isinstance(d, dict) and all(type(k) is str and type(v) is int for k, v in d.items())
+        for d in dicts
+    )
+    optional = draw("Optional[int]")
+    assert None in optional and any(type(x) is int for x in optional)
+    assert all(x is None or type(x) is int for x in optional)
+    pairs = draw("Tuple[int, str]")
+    assert all(
+        isinstance(t, tuple) and len(t) == 2 and type(t[0]) is int and type(t[1]) is str
+        for t in pairs
+    )
+    modern = draw("list[float] | None")
+    assert all(v is None or all(type(x) is float for x in v) for v in modern)
+
+
+def test_several_hinted_parameters_and_defaults() -> None:
+    signature = Signature(
+        name="f",
+        params=[
+            Param(name="s", annotation="str"),
+            Param(name="n", annotation="int"),
+            Param(name="flag", annotation="bool", has_default=True),
+        ],
+    )
+    inputs = generate_inputs(signature, [], n=30)
+    assert inputs and all(len(args) == 2 for args in inputs)  # defaults are left alone
+    assert all(type(s) is str and type(n) is int for s, n in inputs)
+
+
+def test_no_hints_and_no_examples_still_gives_inputs() -> None:
+    inputs = generate_inputs(sig(None), [], n=30)
+    assert len(inputs) >= 10 and distinct(inputs)
+    unknown = generate_inputs(sig("SomeClassOfTheirs"), [], n=30)
+    assert len(unknown) >= 10
+
+
+def test_no_signature_and_no_examples_gives_nothing_to_call_with() -> None:
+    assert generate_inputs(None, [], n=30) == []
+
+
+def test_inputs_are_deterministic_and_follow_the_seed() -> None:
+    first = generate_inputs(sig("List[int]", "str"), [], n=40)
+    again = generate_inputs(sig("List[int]", "str"), [], n=40)
+    other = generate_inputs(sig("List[int]", "str"), [], n=40, seed=1)
+    assert first == again
+    assert other != first
+    assert other == generate_inputs(sig("List[int]", "str"), [], n=40, seed=1)
+
+
+def test_oversized_inputs_are_left_out() -> None:
+    inputs = generate_inputs(None, [("x" * 3000,), ("y",)], n=30)
+    assert ("x" * 3000,) not in inputs
+    assert all(len(repr(args)) <= MAX_INPUT_CHARS for args in inputs)
+
+
+def test_mixed_arity_seeds_use_the_most_common_arity() -> None:
+    inputs = generate_inputs(None, [(1, 2), (3, 4), (5,)], n=20)
+    assert inputs[:3] == [(1, 2), (3, 4), (5,)]  # seeds are kept as they are
+    assert all(len(args) == 2 for args in inputs[3:])
+
+
+def test_zero_inputs_requested_gives_only_the_seeds() -> None:
+    assert generate_inputs(sig("int"), [(7,)], n=0) == [(7,)]
+
+
+def test_text_hint_alphabet_is_printable() -> None:
+    inputs = generate_inputs(sig("str"), [], n=30)
+    allowed = set(string.ascii_letters + string.digits + " ")
+    assert all(set(s) <= allowed for (s,) in inputs)
