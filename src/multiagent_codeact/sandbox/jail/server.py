@@ -31,6 +31,9 @@ from typing import Any
 from . import frames, job, landlock, seccomp, zygote
 
 READ_CHUNK = 1 << 16
+# How long the server must have been quiet (no job started or answered) before it forks
+# replacement workers while enough idle ones are left; see Server.top_up.
+REFILL_QUIET_S = 0.005
 SIGNAL_NAMES = {s.value: s.name for s in signal.Signals}
 
 
@@ -108,6 +111,7 @@ class Server:
         )
         self.zygote_sock: socket.socket | None = None
         self.zygote_pid = 0
+        self.refill_due = 0.0  # when a deferred refill of the pool is due (0: none)
 
     # -- start-up -------------------------------------------------------------------------
     def warm(self) -> dict[str, Any]:
@@ -172,10 +176,7 @@ class Server:
         self.start_zygote()
         self.send({"op": "ready", "info": info})
         while True:
-            timeout = None
-            if self.deadlines:
-                timeout = max(0.0, self.deadlines[0][0] - time.monotonic())
-            for key, _ in self.selector.select(timeout):
+            for key, _ in self.selector.select(self.next_wakeup()):
                 if key.fd == self.proto_in:
                     if not self.read_requests():
                         self.shutdown()
@@ -185,6 +186,15 @@ class Server:
                 else:
                     self.on_stream(key.fd)
             self.expire()
+            if self.refill_due and time.monotonic() >= self.refill_due:
+                self.refill()
+
+    def next_wakeup(self) -> float | None:
+        """Seconds until the next job deadline or deferred refill; None when neither is due."""
+        due = [self.deadlines[0][0]] if self.deadlines else []
+        if self.refill_due:
+            due.append(self.refill_due)
+        return max(0.0, min(due) - time.monotonic()) if due else None
 
     def read_requests(self) -> bool:
         try:
@@ -210,7 +220,22 @@ class Server:
             data = data[n:]
 
     # -- workers --------------------------------------------------------------------------
+    def top_up(self) -> None:
+        """Refill the pool now if under half of it is spare, else once the server has been quiet.
+
+        Forking a replacement costs the zygote milliseconds of CPU (copying the page tables of
+        the warm interpreter) and the new worker more to lock itself down. On a small VM that
+        work, started while a job runs or while its result travels to the host, competes with
+        the job for the same cores and can double its latency.
+        """
+        spare = len(self.idle) + self.spawning - len(self.queue)
+        if spare < (self.pool_size + 1) // 2:
+            self.refill()
+        else:
+            self.refill_due = time.monotonic() + REFILL_QUIET_S
+
     def refill(self) -> None:
+        self.refill_due = 0.0
         want = self.pool_size - len(self.idle) - self.spawning
         if want > 0 and self.zygote_sock is not None:
             self.zygote_sock.send(b"w" * want)
@@ -245,7 +270,7 @@ class Server:
             msg = self.queue.pop(0)
             worker = self.idle.pop(0)
             self.assign(msg, worker)
-        self.refill()
+        self.top_up()
 
     def assign(self, msg: dict[str, Any], worker: Worker) -> None:
         limits = {**msg["limits"], "nproc_base": 4 + 2 * self.pool_size}
@@ -344,6 +369,7 @@ class Server:
         j.responded = True
         elapsed_ms = (time.monotonic() - j.started) * 1000
         self.send({"op": "done", "id": j.id, "result": _result(j, report, status, elapsed_ms)})
+        self.top_up()
 
     def shutdown(self) -> None:
         for pid in list(self.jobs):
