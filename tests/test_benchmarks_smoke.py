@@ -53,3 +53,31 @@ def test_latency_benchmark_json_smoke() -> None:
         assert report["ratios"][job]["subprocess_over_sandbox"] > 0
     assert report["isolation"]["isolation"] == "bwrap"
     assert set(report["isolation"]) == {"isolation", "landlock_abi", "seccomp", "pid_namespace"}
+
+
+PIPELINE = Path(__file__).resolve().parents[1] / "benchmarks" / "pipeline.py"
+
+
+@pytest.mark.slow
+def test_pipeline_benchmark_timing_smoke() -> None:
+    """The timing part: three tasks through solve(), each with its rounds and critical path."""
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap (bwrap) is not installed")
+    proc = subprocess.run(
+        [sys.executable, str(PIPELINE), "--latency", "0.2", "--pool-size", "2", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    rows = {r["task"]: r for r in report["latency"]}
+    assert set(rows) == {"function, one round", "function, one repair", "computation"}
+    assert rows["function, one repair"]["rounds"] == 2
+    for name, row in rows.items():
+        # Concurrent calls: the wall time is at least the critical path, and the critical path
+        # is shorter than asking every agent one after another.
+        assert row["wall_s"] >= row["critical_s"] >= 0.2 * row["rounds"], (name, row)
+        assert row["sequential_s"] > row["critical_s"], (name, row)
+    assert report["quality"] is None  # no dataset given

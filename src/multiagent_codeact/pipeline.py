@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import openai
+
 from .agents.chat import Conversation, prompt, prompt_lines
 from .agents.feedback import feedback_for, feedback_for_reply, needs_repair
 from .agents.parsing import ParsedReply, parse_coder_reply, parse_judge_reply, parse_tests_reply
@@ -38,6 +40,7 @@ from .models import (
 )
 from .sandbox import Sandbox
 from .verify import VerificationReport, averify
+from .verify.engine import draw_task_inputs
 
 PRESET_LIBRARIES = "numpy, matplotlib"
 _ENTRY = re.compile(
@@ -147,13 +150,15 @@ class _Run:
     def __post_init__(self) -> None:
         b = self.cfg.budget
         self.budget = Budget(max_total_tokens=b.max_total_tokens, max_cost_usd=b.max_cost_usd)
-        # One bound on requests in flight for the whole run, whichever agent sends them.
+        # One bound on requests in flight for the whole run, whichever agent sends them, and one
+        # connection pool: a transport per agent would cost 30-50 ms each before the first call.
         self.limiter = Limiter(self.models["coder"].max_concurrency)
+        self.http = openai.DefaultAsyncHttpxClient()
 
     def _client(self, model: ModelConfig, agent: str, sample: int = 0) -> MeteredChatClient:
         client = make_client(
             model, agent=agent, usage=self.usage, budget=self.budget, limiter=self.limiter,
-            on_call=self._on_call, sample=sample,
+            on_call=self._on_call, sample=sample, http_client=self.http,
         )  # fmt: skip
         self.clients.append(client)
         return client
@@ -173,6 +178,7 @@ class _Run:
             solution = self._solution(None, None, error=str(exc), rounds=0)
         finally:
             await asyncio.gather(*(c.close() for c in self.clients), return_exceptions=True)
+            await self.http.aclose()
         solution = solution.model_copy(
             update={"duration_ms": (time.perf_counter() - started) * 1000}
         )
@@ -188,11 +194,19 @@ class _Run:
 
     # -- the rounds -----------------------------------------------------------------------
     async def _solve(self, sandbox: Sandbox) -> Solution:
+        # Hypothesis draws the differential inputs while the models think: off the critical path.
+        n_inputs = self.cfg.verify.n_inputs
+        inputs_job = asyncio.create_task(asyncio.to_thread(draw_task_inputs, self.task, n_inputs))
         slots = self._slots()
         designer = self._designer()
         first = [self._ask(slot, self._coder_message(slot), round_=0) for slot in slots]
         designed, *_ = await asyncio.gather(designer, *first)
         generated = [designed] if designed else []
+        try:
+            inputs = await inputs_job
+        except Exception as exc:  # the verifier draws its own inputs then
+            self.recorder.emit("error", agent="verifier", type=type(exc).__name__, message=str(exc))
+            inputs = None
         report: VerificationReport | None = None
         rounds = 0
         for round_ in range(self.cfg.repair_rounds + 1):
@@ -207,6 +221,7 @@ class _Run:
                     call_timeout_s=self.cfg.verify.call_timeout_s,
                     threshold=self.cfg.verify.threshold,
                     generated_tests=generated,
+                    inputs=inputs,
                 )
                 self._record_report(report)
                 if report.verified:

@@ -27,13 +27,16 @@ async def averify(
     params: ScoringParams | None = None,
     seed: int = 0,
     generated_tests: Sequence[str] = (),
+    inputs: Sequence[tuple[Any, ...]] | None = None,
 ) -> VerificationReport:
     """Cross-check `candidates` for `task` by execution and pick one, or abstain.
 
     Without a `sandbox`, one is started for this call and closed after it; pass one to share
     its warm workers across calls. `generated_tests` are test suites written apart from any
     candidate (by a test designer): scored like the candidates' own tests, not trusted as
-    filters. Bad candidates (code that does not parse, the wrong
+    filters. `inputs` replaces the Hypothesis draw (see `draw_task_inputs`, which a caller can
+    run while it waits for candidates); argument values from the tests are added either way.
+    Bad candidates (code that does not parse, the wrong
     function name, hangs, crashes, floods) are recorded in the evidence, never raised.
     """
     if not candidates:
@@ -47,14 +50,14 @@ async def averify(
             return await averify(
                 task, candidates, sandbox=own, n_inputs=n_inputs,
                 call_timeout_s=call_timeout_s, params=params, seed=seed,
-                generated_tests=generated_tests,
+                generated_tests=generated_tests, inputs=inputs,
             )  # fmt: skip
     check_sandbox(sandbox)
     started = time.perf_counter()
     groups = _test_groups(task, candidates, generated_tests)
     entry = task.entry_point
     # Tests need no inputs: they run while Hypothesis draws the inputs (a few hundred ms).
-    inputs_job = asyncio.create_task(_inputs(task, candidates, groups, n_inputs, seed))
+    inputs_job = asyncio.create_task(_inputs(task, candidates, groups, n_inputs, seed, inputs))
     test_runs = await asyncio.gather(
         *(
             run_program(sandbox, c.code, entry, tests=groups, call_timeout_s=call_timeout_s)
@@ -101,15 +104,35 @@ def verify(task: Task, candidates: Sequence[Candidate], **kwargs: Any) -> Verifi
 
 
 async def _inputs(
-    task: Task, candidates: Sequence[Candidate], groups: list[TestGroup], n: int, seed: int
+    task: Task,
+    candidates: Sequence[Candidate],
+    groups: list[TestGroup],
+    n: int,
+    seed: int,
+    given: Sequence[tuple[Any, ...]] | None,
 ) -> list[tuple[Any, ...]]:
     entry = task.entry_point
     if entry is None or n <= 0:
         return []
-    signature = find_signature(entry, [task.prompt, *(c.code for c in candidates)])
     sources = [g.setup + "\n" + "\n".join(c.src for c in g.cases) for g in groups]
     seeds = seed_args(entry, sources)
+    if given is not None:
+        return list({repr(a): a for a in [*seeds, *given]}.values())
+    signature = find_signature(entry, [task.prompt, *(c.code for c in candidates)])
     return await asyncio.to_thread(generate_inputs, signature, seeds, n=n, seed=seed)
+
+
+def draw_task_inputs(task: Task, n: int = 200, seed: int = 0) -> list[tuple[Any, ...]] | None:
+    """Differential inputs from the task alone (its signature and examples), or None when the
+    prompt shows neither: then only the candidates' code can say what to call."""
+    entry = task.entry_point
+    if entry is None:
+        return None
+    signature = find_signature(entry, [task.prompt])
+    seeds = seed_args(entry, [*task.examples, *examples_from_prompt(task.prompt, entry)])
+    if signature is None and not seeds:
+        return None
+    return generate_inputs(signature, seeds, n=n, seed=seed)
 
 
 async def _nothing() -> ProgramRun | None:

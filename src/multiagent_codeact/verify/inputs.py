@@ -61,9 +61,13 @@ def find_signature(entry_point: str, sources: Iterable[str]) -> Signature | None
 
 
 def _def_line_only(source: str, entry_point: str) -> str | None:
-    # A prose prompt may quote just the header: `def f(x: int) -> int:` with no valid body.
-    match = re.search(rf"\bdef\s+{re.escape(entry_point)}\s*\(.*?\)\s*(->[^:]*)?:", source, re.S)
-    return match.group(0).strip() + " ..." if match else None
+    # A prose prompt may quote just the header, `def f(x: int) -> int:`, or less: `def f(x)`.
+    name = re.escape(entry_point)
+    match = re.search(rf"\bdef\s+{name}\s*\(.*?\)\s*(->[^:`\n]*)?:", source, re.S)
+    if match:
+        return match.group(0).strip() + " ..."
+    match = re.search(rf"\bdef\s+{name}\s*\([^()`\n]*\)", source)
+    return match.group(0).strip() + ": ..." if match else None
 
 
 def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Signature:
@@ -248,7 +252,12 @@ def _text_like(values: list[str]) -> st.SearchStrategy[str]:
     chars = sorted(set("".join(values)))
     alphabet = "".join(chars) if chars else string.ascii_lowercase
     longest = max(len(v) for v in values)
-    text = st.text(alphabet, max_size=max(2 * longest, 8))
+    size = max(2 * longest, 8)
+    # Mostly the examples' own characters, sometimes any printable ones: examples written in
+    # lowercase letters rarely mean "and never a digit or a space".
+    text = st.one_of(
+        st.text(alphabet, max_size=size), st.text(string.printable[:-5], max_size=size)
+    )
     if len(chars) > 3:
         # Words and sentences: recombine the pieces the examples use, not only characters.
         words = sorted({w for v in values for w in re.split(r"(\W)", v) if w})
