@@ -132,17 +132,29 @@ def test_non_negative_examples_keep_inputs_non_negative() -> None:
     assert any(x < 0 for (x,) in mixed)
 
 
-def test_string_examples_keep_their_alphabet() -> None:
-    inputs = generate_inputs(None, [("abc",), ("cab",)], n=40)
+def test_string_examples_mostly_keep_their_alphabet() -> None:
+    inputs = generate_inputs(None, [("abc",), ("cab",)], n=60)
     assert len(inputs) > 10
-    assert all(isinstance(s, str) and set(s) <= set("abc") for (s,) in inputs)
+    assert all(isinstance(s, str) for (s,) in inputs)
+    own = [s for (s,) in inputs if set(s) <= set("abc")]
+    other = [s for (s,) in inputs if not set(s) <= set("abc")]
+    assert len(own) >= len(inputs) // 3  # the examples' characters dominate ...
+    assert other  # ... but digits, capitals and punctuation show up too
+    assert all(set(s) <= set(string.printable) for s in other)
 
 
 def test_sentences_are_recombined_from_their_words() -> None:
-    inputs = generate_inputs(None, [("hello world",), ("big cat",)], n=40)
-    alphabet = set("hello world big cat")
-    assert all(set(s) <= alphabet for (s,) in inputs)
-    assert any(" " in s and s not in ("hello world", "big cat") for (s,) in inputs)
+    inputs = generate_inputs(None, [("hello world",), ("big cat",)], n=60)
+    words = {"hello", "world", "big", "cat"}
+    recombined = [
+        s
+        for (s,) in inputs
+        if " " in s
+        and s not in ("hello world", "big cat")
+        and set(s.split()) <= words
+        and s.split()
+    ]
+    assert recombined
 
 
 def test_list_examples_shape_the_elements() -> None:
