@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import openai
 
@@ -41,6 +41,9 @@ from .models import (
 from .sandbox import Sandbox
 from .verify import VerificationReport, averify
 from .verify.engine import draw_task_inputs
+
+if TYPE_CHECKING:
+    from .runlog.store import RunStore
 
 PRESET_LIBRARIES = "numpy, matplotlib"
 _ENTRY = re.compile(
@@ -67,12 +70,15 @@ def solve(
     model: ModelConfig | str | None = None,
     sinks: Iterable[Sink] = (),
     sandbox: Sandbox | None = None,
+    store: RunStore | None = None,
 ) -> Solution:
     """The synchronous form of `asolve`; inside a running event loop, await `asolve`."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(asolve(task, config=config, model=model, sinks=sinks, sandbox=sandbox))
+        return asyncio.run(
+            asolve(task, config=config, model=model, sinks=sinks, sandbox=sandbox, store=store)
+        )
     raise RuntimeError("solve() was called inside a running event loop; use `await asolve()`")
 
 
@@ -83,32 +89,59 @@ async def asolve(
     model: ModelConfig | str | None = None,
     sinks: Iterable[Sink] = (),
     sandbox: Sandbox | None = None,
+    store: RunStore | None = None,
     run_id: str | None = None,
 ) -> Solution:
     """Solve `task` with checked code. Raises only for what the caller must fix (no model
-    configured, an empty task); everything that goes wrong during the run is in the Solution."""
+    configured, an empty task, a run folder that cannot be created); everything that goes
+    wrong during the run is in the Solution.
+
+    The run is recorded (run.json, events.jsonl, artifacts) in `store`, or, when none is given,
+    in $MCODEACT_RUNS_DIR if that is set; a library call writes no files otherwise.
+    """
     cfg = config or PipelineConfig()
     the_task = as_task(task)
     models = _resolve_models(cfg, model)
-    run = _Run(
-        task=the_task,
-        cfg=cfg,
-        models=models,
-        recorder=Recorder(
-            run_id or new_run_id(),
-            sinks,
-            secrets=[v for m in models.values() if (v := os.environ.get(m.api_key_env))],
-        ),
-    )
-    if sandbox is not None:
-        return await run.execute(sandbox)
-    async with Sandbox(
-        cfg.limits,
-        pool_size=cfg.sandbox_pool,
-        allow_imports=cfg.allow_imports,
-        isolation=cfg.isolation,
-    ) as own:
-        return await run.execute(own)
+    secrets = [v for m in models.values() if (v := os.environ.get(m.api_key_env))]
+    recorder = Recorder(run_id or new_run_id(), sinks, secrets=secrets)
+    store = store if store is not None else _store_from_env()
+    writer = None
+    if store is not None:
+        writer = store.open_run(
+            recorder.run_id,
+            task=the_task,
+            config=cfg,
+            models={role: m.model for role, m in models.items()},
+            secrets=secrets,
+        )
+        recorder.add_sink(writer)
+    run = _Run(task=the_task, cfg=cfg, models=models, recorder=recorder)
+    try:
+        if sandbox is not None:
+            solution = await run.execute(sandbox)
+        else:
+            async with Sandbox(
+                cfg.limits,
+                pool_size=cfg.sandbox_pool,
+                allow_imports=cfg.allow_imports,
+                isolation=cfg.isolation,
+            ) as own:
+                solution = await run.execute(own)
+    except BaseException as exc:  # Ctrl-C, cancellation, a sandbox that cannot start
+        if writer is not None:
+            writer.abort(f"{type(exc).__name__}: {exc}", status="interrupted")
+        raise
+    if writer is not None:
+        writer.finish(solution)
+    return solution
+
+
+def _store_from_env() -> RunStore | None:
+    if not os.environ.get("MCODEACT_RUNS_DIR"):
+        return None
+    from .runlog.store import RunStore
+
+    return RunStore()
 
 
 def new_run_id() -> str:
