@@ -11,6 +11,9 @@
     │   ├── ScriptFileError           a script file is missing or malformed (ValueError)
     │   ├── NoRuleMatchedError        no rule answers a request (LookupError)
     │   └── ServerStateError          the server was used before start or after close
+    ├── RunStoreError                 a run folder or the run index cannot be used
+    │   └── RunNotFoundError          no run has that id (LookupError); names the closest
+    │       └── AmbiguousRunIdError   an id prefix matches several runs; lists them
     └── SandboxError
         ├── SandboxUnavailableError   the host lacks the isolation asked for (RuntimeError)
         ├── SandboxStartError         the sandbox server did not come up (RuntimeError)
@@ -94,3 +97,15 @@ class BudgetExceededError(ModelError, RuntimeError):
         self.spent = spent
         self.limit = limit
         self.unit = unit
+
+
+class RunStoreError(MCAError):
+    """A run folder or the run index cannot be written or read; the message names the path."""
+
+
+class RunNotFoundError(RunStoreError, LookupError):
+    """No run has the id (or id prefix) given; the message lists the closest ids there are."""
+
+
+class AmbiguousRunIdError(RunNotFoundError):
+    """An id prefix matches several runs; the message lists them so the user can pick one."""

@@ -132,7 +132,7 @@ async def asolve(
             writer.abort(f"{type(exc).__name__}: {exc}", status="interrupted")
         raise
     if writer is not None:
-        writer.finish(solution)
+        await asyncio.to_thread(writer.finish, solution)  # it fsyncs: keep that off the loop
     return solution
 
 
