@@ -100,7 +100,7 @@ def test_save_artifacts_writes_a_valid_png_from_the_sine_wave_example(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out_dir = tmp_path / "out" / "nested"
-    example = str(ROOT / "examples" / "sine_wave.py")
+    example = str(ROOT / "examples" / "sandbox" / "sine_wave.py")
     code, out, _ = cli(
         capsys, "sandbox", "run", example, "--save-artifacts", str(out_dir), "--json"
     )

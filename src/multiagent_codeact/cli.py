@@ -1,9 +1,10 @@
 """The `mcodeact` command line. It parses, calls the library and renders; nothing else lives here.
 
 Exit codes follow shell habits so scripts can branch on them: the job's own status, 1 when it
-failed with an error (or, for `verify`, when nothing was verified), 124 on timeout (as
-`timeout(1)`), 2 for bad usage or a malformed input file. Errors a user can fix are
-one line on stderr, never a traceback; `--json` prints machine-readable output on stdout.
+failed with an error (or, for `verify`, `solve` and `run`, when not everything was verified),
+124 on timeout (as `timeout(1)`), 2 for bad usage, a malformed input file or no model configured.
+Errors a user can fix are one line on stderr (a how-to block for a missing model), never a
+traceback; `--json` prints machine-readable output on stdout.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from rich.table import Table
 from rich.text import Text
 
 from .domain import Artifact, ExecResult
-from .errors import InputFileError, MCAError
+from .errors import InputFileError, MCAError, ModelNotConfiguredError
+from .runlog.cli import runs_app
 from .sandbox import Limits, Sandbox
 from .sandbox.launch import Isolation
+from .solve_cli import config_app, run_command, solve_command
 from .verify.report import VerificationReport
 
 app = typer.Typer(
@@ -38,6 +41,10 @@ app = typer.Typer(
 )
 sandbox_app = typer.Typer(help="Run Python in the hardened sandbox and check its isolation.")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(runs_app, name="runs")
+app.add_typer(config_app, name="config")
+app.command("solve")(solve_command)
+app.command("run")(run_command)
 
 
 def _stderr() -> Console:
@@ -338,7 +345,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         _error_line("mcodeact: aborted")
         status = 130
     except InputFileError as exc:  # the user's file: bad usage, like a bad option
-        _error_line(f"mcodeact: error: {exc}")
+        for line in str(exc).splitlines() or [""]:  # a pipeline file: one line per problem
+            _error_line(f"mcodeact: error: {line}")
+        status = 2
+    except ModelNotConfiguredError as exc:  # configuration, like a bad file; says how to fix it
+        _error_block(f"mcodeact: error: {exc}")
         status = 2
     except MCAError as exc:  # the message says what to do (e.g. how to install bubblewrap)
         _error_line(f"mcodeact: error: {exc}")
@@ -348,3 +359,11 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def _error_line(message: str) -> None:
     _stderr().print(Text(" ".join(message.split()), style="red"))
+
+
+def _error_block(message: str) -> None:
+    """A message whose later lines are a how-to: the first line as an error, the rest as is."""
+    first, _, rest = message.strip().partition("\n")
+    _error_line(first)
+    if rest:
+        _stderr().print(Text(rest.rstrip()))

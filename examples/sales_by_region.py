@@ -1,0 +1,74 @@
+"""Revenue per region from an inline CSV, checked by execution.
+
+The Python twin of examples/sales_by_region.yaml:
+
+    python examples/sales_by_region.py --scripted   # offline, replies from examples/scripted/
+    python examples/sales_by_region.py              # live, with a model configured (see the README)
+
+The run is recorded like the CLI's: `mcodeact runs show ID` shows what every agent did.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import multiagent_codeact as mca
+from multiagent_codeact.offline import scripted_config, scripted_server
+from multiagent_codeact.runlog import RunStore
+
+SCRIPT = Path(__file__).parent / "scripted" / "sales_by_region.yaml"
+
+TASK = mca.Task(
+    id="sales-by-region",
+    prompt=(
+        "Here is a CSV of sales:\n"
+        "\n"
+        "region,product,units,unit_price\n"
+        "north,widget,12,2.50\n"
+        "south,widget,7,2.50\n"
+        "north,gadget,3,10.00\n"
+        "east,widget,0,2.50\n"
+        "south,gizmo,5,4.25\n"
+        "north,gizmo,1,4.25\n"
+        "east,gadget,2,10.00\n"
+        "\n"
+        "Compute the revenue (units * unit_price) of each region. Set `result` to a list of\n"
+        "[region, revenue] pairs, revenue rounded to 2 decimals, highest revenue first (ties by\n"
+        "region name).\n"
+    ),
+)
+CONFIG = mca.PipelineConfig(candidates=3, repair_rounds=2, test_designer=False)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--scripted", nargs="?", const=str(SCRIPT), default=os.environ.get("MCODEACT_SCRIPTED"),
+        metavar="SCRIPT.yaml", help="answer model calls from a script (default: %(const)s)",
+    )  # fmt: skip
+    args = parser.parse_args()
+    store = RunStore()  # $MCODEACT_RUNS_DIR, else ./.mcodeact/runs
+    try:
+        if args.scripted:
+            print(f"note: model replies are scripted ({args.scripted})", file=sys.stderr)
+            with scripted_server(args.scripted) as server:
+                config = scripted_config(CONFIG, server.base_url)
+                solution = mca.solve(TASK, config=config, store=store)
+        else:
+            solution = mca.solve(TASK, config=CONFIG, store=store)
+    except mca.MCAError as exc:  # no model configured, a bad script file...
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    print(f"{solution.verdict.value} (confidence {solution.confidence:.2f})")
+    print(f"result: {solution.result}")
+    print(f"run folder: {store.root / solution.run_id}")
+    print(f"next: mcodeact runs show {solution.run_id}")
+    return 0 if solution.verified else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

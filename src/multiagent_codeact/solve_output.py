@@ -1,0 +1,133 @@
+"""What `mcodeact solve` and `mcodeact run` print when the work is done: for people and `--json`."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from .domain import Solution
+from .errors import RunStoreError
+from .progress import VERDICT_MARK, VERDICT_STYLE
+from .runlog.store import RunStore
+
+__all__ = ["artifact_paths", "next_steps", "render_solution", "solution_json", "summary_table"]
+
+_STDOUT_LINES = 12
+
+
+def artifact_paths(store: RunStore, run_id: str) -> dict[str, Path]:
+    """Where the run folder keeps each artifact's file; empty when the run was not recorded."""
+    try:
+        record = store.get(run_id)
+    except RunStoreError:
+        return {}
+    paths = {a.name: record.artifact_path(a) for a in record.artifacts}
+    return {name: path for name, path in paths.items() if path is not None}
+
+
+def solution_json(solution: Solution, store: RunStore) -> dict[str, Any]:
+    """The Solution as JSON, artifacts as name, type, size and file (never their bytes)."""
+    data = solution.model_dump(mode="json", exclude={"artifacts"})
+    paths = artifact_paths(store, solution.run_id)
+    data["artifacts"] = [
+        {"name": a.name, "mime_type": a.mime_type, "size": a.size}
+        | ({"path": str(paths[a.name])} if a.name in paths else {})
+        for a in solution.artifacts
+    ]
+    data["run_dir"] = str(store.root / solution.run_id)
+    return data
+
+
+def _totals(solution: Solution) -> str:
+    calls = sum(u.calls for u in solution.usage.values())
+    tokens = sum(u.prompt_tokens + u.completion_tokens for u in solution.usage.values())
+    return (
+        f"{solution.rounds} round{'s' if solution.rounds != 1 else ''} · "
+        f"{solution.duration_ms / 1000:.1f} s · {calls} model calls · {tokens:,} tokens · "
+        f"${solution.total_cost_usd:.4f}"
+    )
+
+
+def render_solution(console: Console, solution: Solution, store: RunStore) -> None:
+    """A solution for a person: verdict first, then the code, what it printed and made."""
+    verdict = solution.verdict.value
+    style = VERDICT_STYLE[verdict]
+    console.print(
+        Text.assemble(
+            (f"{VERDICT_MARK[verdict]} {verdict}", f"bold {style}"),
+            (f" (confidence {solution.confidence:.2f})", style),
+            (f"  {_totals(solution)}", "dim"),
+        )
+    )
+    reasons = [] if solution.verified else solution.reasons[:5]
+    for reason in reasons:
+        console.print(Text(f"  - {reason}", style=style))
+    if solution.error and solution.error not in reasons:
+        console.print(Text(f"error: {solution.error}", style="red"))
+    if solution.judge:
+        console.print(Text.assemble(("judge: ", "bold"), solution.judge))
+    if solution.explanation.strip():
+        console.print(Text(solution.explanation.strip()))
+    if solution.code:
+        console.print()
+        code = Syntax("", "python").highlight(solution.code.rstrip())
+        code.rstrip()
+        for code_line in code.split("\n", allow_blank=True):
+            console.print(Text("  ") + code_line if code_line.plain else "")
+        console.print()
+    if solution.result is not None:
+        shown = json.dumps(solution.result, ensure_ascii=False)
+        console.print(Text.assemble(("result: ", "bold"), shown[:2000]))
+    if solution.stdout.strip():
+        lines = solution.stdout.rstrip().splitlines()
+        console.print(Text("printed:", style="bold"))
+        for line in lines[-_STDOUT_LINES:]:
+            console.print(Text(f"  {line}"))
+        if len(lines) > _STDOUT_LINES:
+            console.print(Text(f"  ({len(lines) - _STDOUT_LINES} earlier lines not shown)", "dim"))
+    paths = artifact_paths(store, solution.run_id)
+    for a in solution.artifacts:
+        where = f" -> {paths[a.name]}" if a.name in paths else ""
+        console.print(Text(f"artifact: {a.name} ({a.mime_type}, {a.size:,} bytes){where}"))
+
+
+def summary_table(solutions: list[tuple[str, Solution]]) -> Table:
+    """One row per task: verdict, confidence, tokens, cost, time and the run id (whole, to copy)."""
+    table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 1, 0, 0))
+    table.add_column("task", overflow="ellipsis", no_wrap=True, ratio=1, min_width=12)
+    for name in ("verdict", "conf", "tokens", "cost", "time", "run"):
+        right = name in ("conf", "tokens", "cost", "time")
+        table.add_column(name, justify="right" if right else "left", no_wrap=True)
+    for label, s in solutions:
+        verdict = s.verdict.value
+        table.add_row(
+            label,
+            Text(verdict, style=VERDICT_STYLE[verdict]),
+            f"{s.confidence:.2f}",
+            f"{sum(u.prompt_tokens + u.completion_tokens for u in s.usage.values()):,}",
+            f"${s.total_cost_usd:.4f}",
+            f"{s.duration_ms / 1000:.1f} s",
+            s.run_id,
+        )
+    return table
+
+
+def next_steps(
+    console: Console, store: RunStore, run_ids: list[str], runs_dir: Path | None
+) -> None:
+    """Where the runs are and the commands that show them."""
+    runs = "mcodeact runs" + (f" --dir {shlex.quote(str(runs_dir))}" if runs_dir else "")
+    if len(run_ids) == 1:
+        console.print(Text(f"run {run_ids[0]} recorded in {store.root / run_ids[0]}"))
+    else:
+        console.print(Text(f"{len(run_ids)} runs recorded in {store.root}"))
+    first = run_ids[0]
+    console.print(Text.assemble(("next: ", "bold"), f"{runs} show {first}"))
+    console.print(Text(f"      {runs} export {first} --format html -o report.html"))
