@@ -250,3 +250,10 @@ def test_as_task_finds_the_entry_point() -> None:
     assert as_task("What is 2**100?").entry_point is None
     with pytest.raises(ValueError, match="empty"):
         as_task("   ")
+
+
+def test_recorded_config_hides_credentials_in_server_urls() -> None:
+    model = ModelConfig(model="m", base_url="https://user:s3cret@llm.example:8443/v1?token=abc123")
+    dumped = PipelineConfig(model=model).public_dump()
+    assert dumped["model"]["base_url"] == "https://llm.example:8443/v1"
+    assert "s3cret" not in json.dumps(dumped) and "abc123" not in json.dumps(dumped)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .limits import Limits
 
 if TYPE_CHECKING:  # resolved by Solution.model_rebuild() in verify/__init__.py (no cycle)
+    from .optimize.report import OptimizationReport
     from .verify.report import VerificationReport
 
 TIMEOUT_EXIT_STATUS = 124  # what timeout(1) and AutoGen's LocalCommandLineCodeExecutor report
@@ -173,6 +174,9 @@ class Solution(BaseModel):
     error: str | None = None
     duration_ms: float = 0.0
     report: VerificationReport | None = Field(None, repr=False)
+    optimization: OptimizationReport | None = Field(
+        None, repr=False, description="the optimizer's report; `code` is its rewrite if accepted"
+    )
 
     @property
     def verified(self) -> bool:

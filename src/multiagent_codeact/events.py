@@ -28,6 +28,7 @@ EventKind = Literal[
     "verdict",
     "repair",
     "judge",
+    "optimization",
     "error",
     "run_finished",
 ]

@@ -38,6 +38,7 @@ from .models import (
     make_client,
     resolve_model,
 )
+from .optimize.report import OptimizationReport
 from .sandbox import Sandbox
 from .verify import VerificationReport, averify
 from .verify.engine import draw_task_inputs
@@ -110,7 +111,7 @@ async def asolve(
         writer = store.open_run(
             recorder.run_id,
             task=the_task,
-            config=cfg,
+            config=cfg.public_dump(),
             models={role: m.model for role, m in models.items()},
             secrets=secrets,
         )
@@ -154,6 +155,8 @@ def _resolve_models(cfg: PipelineConfig, model: ModelConfig | str | None) -> dic
     roles = {"coder": cfg.agents.coder, "test_designer": cfg.agents.test_designer}
     if cfg.judge:
         roles["judge"] = cfg.agents.judge
+    if cfg.optimizer.enabled:
+        roles["optimizer"] = cfg.agents.optimizer
     return {role: resolve_model(m) if m is not None else base for role, m in roles.items()}
 
 
@@ -201,7 +204,7 @@ class _Run:
         self.recorder.emit(
             "run_started",
             task=self.task.model_dump(mode="json"),
-            config=self.cfg.model_dump(mode="json"),
+            config=self.cfg.public_dump(),
             models={role: m.model for role, m in self.models.items()},
         )
         try:
@@ -274,7 +277,7 @@ class _Run:
                 else "no usable candidate"
             )
             return self._solution(None, None, error=reason, rounds=rounds)
-        return await self._finish(report, sandbox, rounds)
+        return await self._finish(report, sandbox, rounds, generated, inputs)
 
     def _slots(self) -> list[_Slot]:
         strategies = prompt_lines("strategies")
@@ -382,10 +385,22 @@ class _Run:
         return tests or None
 
     # -- the end --------------------------------------------------------------------------
-    async def _finish(self, report: VerificationReport, sandbox: Sandbox, rounds: int) -> Solution:
+    async def _finish(
+        self,
+        report: VerificationReport,
+        sandbox: Sandbox,
+        rounds: int,
+        generated: list[str],
+        inputs: list[tuple[Any, ...]] | None,
+    ) -> Solution:
         selected = report.selected
         if selected is None:
             return self._solution(report, None, error="no candidate could be run", rounds=rounds)
+        optimization = None
+        if self.cfg.optimizer.enabled and report.verified and not self.stopped:
+            optimization = await self._optimize(selected, sandbox, generated, inputs)
+            if optimization.code is not None:
+                selected = selected.model_copy(update={"code": optimization.code})
         final = await sandbox.arun(selected.code)
         self.recorder.emit(
             "execution",
@@ -424,7 +439,34 @@ class _Run:
             artifacts=final.artifacts,
             judge=judge[1] if judge else None,
             error=error or self.stopped,
+            optimization=optimization,
         )
+
+    async def _optimize(
+        self,
+        selected: Candidate,
+        sandbox: Sandbox,
+        generated: list[str],
+        inputs: list[tuple[Any, ...]] | None,
+    ) -> OptimizationReport:
+        """Faster code for the verified selection, kept only if proven equivalent and faster."""
+        from .optimize.optimizer import optimize  # Hypothesis and the timing harness: on use
+
+        try:
+            return await optimize(
+                self.task,
+                selected.code,
+                sandbox=sandbox,
+                client_factory=lambda: self._client(self.models["optimizer"], "optimizer"),
+                suites=[*generated, selected.tests],
+                inputs=inputs,
+                config=self.cfg.optimizer,
+                recorder=self.recorder,
+            )
+        except Exception as exc:  # the verified code stands whatever goes wrong here
+            why = f"{type(exc).__name__}: {exc}"
+            self.recorder.emit("error", agent="optimizer", type=type(exc).__name__, message=why)
+            return OptimizationReport(status="failed", reason=why)
 
     async def _judge(
         self, selected: Candidate, stdout: str, result: Any

@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING, Any
 
 from ..domain import Solution
+from ..optimize.report import OptimizationReport
 from .report import (
     CandidateEvidence,
     Cell,
@@ -17,7 +18,12 @@ if TYPE_CHECKING:
     from .engine import averify, verify
     from .scoring import ScoringParams
 
-Solution.model_rebuild(_types_namespace={"VerificationReport": VerificationReport})
+Solution.model_rebuild(
+    _types_namespace={
+        "VerificationReport": VerificationReport,
+        "OptimizationReport": OptimizationReport,
+    }
+)
 
 # The engine imports Hypothesis and the sandbox (about half a second): load it on first use so
 # reading reports and solutions stays cheap.

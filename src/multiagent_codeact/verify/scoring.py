@@ -39,7 +39,7 @@ from .testcases import TRUSTED_SOURCES, TestGroup
 @dataclass(frozen=True)
 class ScoringParams:
     test_weight: float = 0.5  # log-odds per generated test passed
-    agreement_weight: float = 2.0  # exponent on the number of candidates that agree
+    agreement_weight: float = 2.5  # exponent on the number of candidates that agree
     own_test_weight: float = 0.5  # a test's weight for a cluster that is only its author
     threshold: float = 0.8  # confidence needed to call a candidate verified
     evidence_scale: float = 3.0  # evidence units at which the evidence factor reaches 63%
