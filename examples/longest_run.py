@@ -10,14 +10,11 @@ The run is recorded like the CLI's: `mcodeact runs show ID` shows what every age
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from pathlib import Path
 
 import multiagent_codeact as mca
-from multiagent_codeact.offline import scripted_config, scripted_server
-from multiagent_codeact.runlog import RunStore
+from multiagent_codeact.offline import run_example
 
 SCRIPT = Path(__file__).parent / "scripted" / "longest_run.yaml"
 
@@ -39,32 +36,5 @@ TASK = mca.Task(
 CONFIG = mca.PipelineConfig(candidates=3, repair_rounds=2, test_designer=True)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--scripted", nargs="?", const=str(SCRIPT), default=os.environ.get("MCODEACT_SCRIPTED"),
-        metavar="SCRIPT.yaml", help="answer model calls from a script (default: %(const)s)",
-    )  # fmt: skip
-    args = parser.parse_args()
-    store = RunStore()  # $MCODEACT_RUNS_DIR, else ./.mcodeact/runs
-    try:
-        if args.scripted:
-            print(f"note: model replies are scripted ({args.scripted})", file=sys.stderr)
-            with scripted_server(args.scripted) as server:
-                config = scripted_config(CONFIG, server.base_url)
-                solution = mca.solve(TASK, config=config, store=store)
-        else:
-            solution = mca.solve(TASK, config=CONFIG, store=store)
-    except mca.MCAError as exc:  # no model configured, a bad script file...
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-    print(f"{solution.verdict.value} (confidence {solution.confidence:.2f})")
-    print(solution.code)
-    print(f"run folder: {store.root / solution.run_id}")
-    print(f"next: mcodeact runs show {solution.run_id}")
-    return 0 if solution.verified else 1
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_example(TASK, CONFIG, SCRIPT))

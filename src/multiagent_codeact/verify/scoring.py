@@ -362,7 +362,8 @@ def _evidence_strength(
         )
     if agreeing:
         reasons.append(
-            f"{len(members)} independent candidates behave alike on {informative} inputs"
+            f"{len(members)} independent candidates behave alike on {informative} "
+            f"input{'s' if informative != 1 else ''}"
         )
     if tests:
         reasons.append(f"passes generated tests worth {tests:g}")
