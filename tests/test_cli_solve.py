@@ -212,6 +212,113 @@ def test_solve_a_function_offline(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert manifest["config"]["candidates"] == 3 and manifest["config"]["repair_rounds"] == 1
 
 
+QUADRATIC = """\
+def count_pairs(xs):
+    out = 0
+    for i in range(len(xs)):
+        for j in range(i):
+            if xs[i] == xs[j]:
+                out += 1
+    return out
+"""
+LINEAR = """\
+from collections import Counter
+
+def count_pairs(xs):
+    return sum(c * (c - 1) // 2 for c in Counter(xs).values())
+"""
+WRONG = "def count_pairs(xs):\n    return len(xs) - len(set(xs))\n"
+COUNT_PAIRS = {
+    "version": 1,
+    "candidates": 2,
+    "repair_rounds": 0,
+    "test_designer": False,
+    # Quick timings; `--optimize` alone switches the optimizer on.
+    "optimizer": {"stop_s": 0.02, "call_timeout_s": 0.5, "repeats": 5, "max_rewrites": 3},
+    "tasks": [
+        {
+            "id": "count-pairs",
+            "entry_point": "count_pairs",
+            "prompt": "Write a function `def count_pairs(xs: list[int]) -> int` that counts the "
+            "pairs i < j with xs[i] == xs[j].",
+            "examples": [
+                "assert count_pairs([1, 1, 2]) == 1",
+                "assert count_pairs([]) == 0",
+                "assert count_pairs([3, 3, 3]) == 3",
+            ],
+        }
+    ],
+}
+
+
+def code_reply(code: str) -> str:
+    return f"## Explanation\nHere it is.\n\n## Code\n```python\n{code}```\n"
+
+
+def test_run_with_optimize_keeps_a_faster_rewrite_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # JSON is YAML: the pipeline and the script are written as JSON to keep the code exact.
+    pipeline = write(tmp_path, "p.yaml", json.dumps(COUNT_PAIRS))
+    script = {
+        "rules": [
+            {"role": "coder", "replies": [code_reply(QUADRATIC)]},
+            # The optimizer's prompt carries [role: optimizer]: a wrong rewrite, then a right one.
+            {"role": "optimizer", "replies": [code_reply(WRONG), code_reply(LINEAR)]},
+        ]
+    }
+    scripted = write(tmp_path, "s.yaml", json.dumps(script))
+    runs = tmp_path / "runs"
+    args = ["run", pipeline, "--scripted", scripted, "--runs-dir", str(runs), "--optimize"]
+    code, out, err = cli(capsys, *args)
+    assert code == 0, err
+    line = next(x for x in out.splitlines() if x.startswith("optimized "))
+    assert re.fullmatch(
+        r"optimized [\d.]+x faster \([\d.]+ (ms|µs|s) -> [\d.]+ (ms|µs|s)\); "
+        r"1 rewrite rejected: test: .+",
+        line,
+    ), line
+    assert "Counter(xs)" in out  # the rewrite is the code shown
+    [folder] = [d for d in runs.iterdir() if d.is_dir()]
+    kinds = [json.loads(x)["kind"] for x in (folder / "events.jsonl").read_text().splitlines()]
+    assert kinds.count("optimization") == 3  # two rewrites tried, then the outcome
+    solution = json.loads((folder / "solution.json").read_text())
+    assert solution["optimization"]["status"] == "accepted"
+    assert [r["kind"] for r in solution["optimization"]["rejected"]] == ["test"]
+    # Without the flag the file's optimizer stays off: no optimizer model call is made.
+    code, out, err = cli(capsys, "run", pipeline, "--scripted", scripted, "--runs-dir", str(runs))
+    assert code == 0, err
+    assert "optimized" not in out and "Counter" not in out and "for j in range(i)" in out
+
+
+def test_optimize_is_an_option_of_solve(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["solve", "--help"])
+    assert "--optimize" in capsys.readouterr().out
+
+
+def test_the_optimization_line_when_the_original_stays() -> None:
+    from multiagent_codeact.optimize import OptimizationReport, Rejection
+    from multiagent_codeact.solve_output import optimization_line
+
+    slower = Rejection(attempt=1, kind="slower", reason="1.02x faster, within the noise")
+    hangs = Rejection(attempt=2, kind="hangs", reason="timed out on the input of size 4096")
+    rejected = OptimizationReport(
+        status="rejected",
+        reason="no rewrite passed every check (2 rejected); the original stays",
+        rejected=[slower, hangs],
+    )
+    assert optimization_line(rejected) == (
+        "not optimized: no rewrite passed every check (2 rejected); the original stays; "
+        "2 rewrites rejected: slower: 1.02x faster, within the noise; "
+        "hangs: timed out on the input of size 4096"
+    )
+    fast = OptimizationReport(status="already_fast", reason="already fast: 0.0001 s")
+    assert optimization_line(fast) == "not optimized: already fast: 0.0001 s"
+    failed = OptimizationReport(status="failed", reason="the model failed: HTTP 500")
+    assert optimization_line(failed) == "not optimized: failed: the model failed: HTTP 500"
+
+
 def test_solve_without_a_model_explains_how_to_set_one(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

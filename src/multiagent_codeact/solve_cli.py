@@ -44,6 +44,13 @@ ScriptedOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the solutions as JSON on stdout.")]
+OptimizeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--optimize",
+        help="After verification, try faster rewrites; keep one only if proven equivalent.",
+    ),
+]
 RunsDirOpt = Annotated[
     Path | None,
     typer.Option(
@@ -108,6 +115,7 @@ def solve_command(
         typer.Option("--config", metavar="FILE.yaml", help="Settings from a pipeline file."),
     ] = None,
     scripted: ScriptedOpt = None,
+    optimize: OptimizeOpt = False,
     as_json: JsonOpt = False,
     runs_dir: RunsDirOpt = None,
 ) -> None:
@@ -132,6 +140,7 @@ def solve_command(
         )
     cfg = _updated(cfg, candidates=candidates, repair_rounds=rounds)
     cfg = _with_model(cfg, model, base_url)
+    cfg = _with_optimizer(cfg, optimize)
     try:
         the_task = as_task(task)
     except ValueError as exc:
@@ -144,6 +153,7 @@ def run_command(
         Path, typer.Argument(metavar="PIPELINE.yaml", help="Settings and tasks.")
     ],
     scripted: ScriptedOpt = None,
+    optimize: OptimizeOpt = False,
     as_json: JsonOpt = False,
     runs_dir: RunsDirOpt = None,
 ) -> None:
@@ -156,7 +166,8 @@ def run_command(
             f"{pipeline_file}: no tasks to run; add 'tasks:' with one task per item "
             "(text, or a mapping with prompt, entry_point, examples, tests)"
         )
-    status = _execute(pipeline.config, pipeline.tasks, scripted, as_json, runs_dir, single=False)
+    cfg = _with_optimizer(pipeline.config, optimize)
+    status = _execute(cfg, pipeline.tasks, scripted, as_json, runs_dir, single=False)
     raise typer.Exit(status)
 
 
@@ -281,6 +292,13 @@ def _updated(cfg: PipelineConfig, **updates: object) -> PipelineConfig:
         first = exc.errors()[0]
         option = {"candidates": "--candidates", "repair_rounds": "--rounds"}[str(first["loc"][0])]
         raise typer.BadParameter(first["msg"], param_hint=option) from None
+
+
+def _with_optimizer(cfg: PipelineConfig, on: bool) -> PipelineConfig:
+    """`--optimize` switches the optimizer on; its other settings stay as the file set them."""
+    if not on:
+        return cfg
+    return cfg.model_copy(update={"optimizer": cfg.optimizer.model_copy(update={"enabled": True})})
 
 
 def _with_model(cfg: PipelineConfig, name: str | None, base_url: str | None) -> PipelineConfig:

@@ -14,10 +14,19 @@ from rich.text import Text
 
 from .domain import Solution
 from .errors import RunStoreError
+from .optimize.report import OptimizationReport
 from .progress import VERDICT_MARK, VERDICT_STYLE
 from .runlog.store import RunStore
+from .runlog.summary import clip, plural, span, speedup
 
-__all__ = ["artifact_paths", "next_steps", "render_solution", "solution_json", "summary_table"]
+__all__ = [
+    "artifact_paths",
+    "next_steps",
+    "optimization_line",
+    "render_solution",
+    "solution_json",
+    "summary_table",
+]
 
 _STDOUT_LINES = 12
 
@@ -55,6 +64,24 @@ def _totals(solution: Solution) -> str:
     )
 
 
+def optimization_line(report: OptimizationReport) -> str:
+    """The optimizer's outcome in one line: what changed and what was turned down, and why."""
+    if report.accepted:
+        head = f"optimized {speedup(report.speedup)} faster"
+        if report.time_before_s is not None and report.time_after_s is not None:
+            head += f" ({span(report.time_before_s)} -> {span(report.time_after_s)})"
+    else:
+        status = report.status.replace("_", " ")
+        reason = clip(report.reason, 100, flat=True) if report.reason else status
+        said = reason.startswith(status) or report.status == "rejected"  # the reason says it
+        head = "not optimized: " + (reason if said else f"{status}: {reason}")
+    if report.rejected:
+        why = "; ".join(f"{r.kind}: {clip(r.reason, 80, flat=True)}" for r in report.rejected[:3])
+        more = f"; +{len(report.rejected) - 3} more" if len(report.rejected) > 3 else ""
+        head += f"; {plural(len(report.rejected), 'rewrite')} rejected: {why}{more}"
+    return head
+
+
 def render_solution(console: Console, solution: Solution, store: RunStore) -> None:
     """A solution for a person: verdict first, then the code, what it printed and made."""
     verdict = solution.verdict.value
@@ -75,6 +102,9 @@ def render_solution(console: Console, solution: Solution, store: RunStore) -> No
         console.print(Text.assemble(("judge: ", "bold"), solution.judge))
     if solution.explanation.strip():
         console.print(Text(solution.explanation.strip()))
+    if solution.optimization is not None:
+        style = "green" if solution.optimization.accepted else "dim"
+        console.print(Text(optimization_line(solution.optimization), style=style))
     if solution.code:
         console.print()
         code = Syntax("", "python").highlight(solution.code.rstrip())

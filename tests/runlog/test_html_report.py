@@ -20,6 +20,13 @@ from PIL import Image
 
 from multiagent_codeact.domain import AgentUsage, Artifact, Candidate, Solution, Task, Verdict
 from multiagent_codeact.events import Event, EventKind
+from multiagent_codeact.optimize import (
+    HotLine,
+    OptimizationReport,
+    Profile,
+    Rejection,
+    SizeTiming,
+)
 from multiagent_codeact.runlog.html import render_html
 from multiagent_codeact.runlog.model import RunManifest, RunTotals
 from multiagent_codeact.verify import (
@@ -474,6 +481,132 @@ def test_only_raster_images_are_inlined() -> None:
     dom = Dom(html)
     assert dom.find("img") == [] and dom.find("script") == [] and dom.find("svg") == []
     assert "x.svg" in dom.text and "fake.png" in dom.text
+
+
+# -- the optimizer's report ------------------------------------------------------------------
+BAD_REWRITE = f"def add(a, b):\n    return a  # {XSS}\n"
+
+
+def optimization() -> OptimizationReport:
+    def prof(medians_ms: list[float], exponent: float, memory: int) -> Profile:
+        return Profile(
+            timings=[
+                SizeTiming(size=s, samples_ns=[m * 1e6] * 3)
+                for s, m in zip((100, 1000, 10000), medians_ms, strict=True)
+            ],
+            exponent=exponent,
+            hot_lines=[HotLine(function="add", line=2, hits=10_000, source="return sum(...)")],
+            peak_memory_bytes=memory,
+            memory_method="tracemalloc",
+        )
+
+    return OptimizationReport(
+        status="accepted",
+        reason="passes every test, same outputs, 7.9x faster",
+        code=CODE,
+        speedup=7.9,
+        time_before_s=0.0468,
+        time_after_s=0.0003,
+        memory_before_bytes=3 * 1024 * 1024,
+        memory_after_bytes=2048,
+        before=prof([0.5, 4.3, 42.0], 1.98, 3 * 1024 * 1024),
+        after=prof([0.1, 0.1, 0.1], 0.02, 2048),
+        rejected=[
+            Rejection(
+                attempt=1,
+                kind="output",
+                reason=f"add(1, 2) gave 1, the original 3 {XSS}",
+                code=BAD_REWRITE,
+                speedup=9.5,
+            )
+        ],
+        model_calls=2,
+        duration_ms=2300.0,
+    )
+
+
+def optimization_events() -> list[Event]:
+    rep = report()
+    events = run_log(rep)
+    log = Log(events[:-2])  # before the final run
+    log.add(
+        "optimization",
+        "optimizer",
+        attempt=1,
+        accepted=False,
+        rejection="output",
+        reason=f"add(1, 2) gave 1, the original 3 {XSS}",
+        speedup=9.5,
+    )
+    log.add("optimization", "optimizer", attempt=2, accepted=True, rejection=None, speedup=7.9)
+    log.add(
+        "optimization",
+        "optimizer",
+        status="accepted",
+        reason="passes every test, same outputs, 7.9x faster",
+        speedup=7.9,
+        time_before_s=0.0468,
+        time_after_s=0.0003,
+        rejected=[f"add(1, 2) gave 1, the original 3 {XSS}"],
+        model_calls=2,
+    )
+    return log.events
+
+
+def section(html: str, anchor: str) -> str:
+    start = html.index(f'<section id="{anchor}"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_the_optimization_report_shows_before_after_and_rejections() -> None:
+    rep = report()
+    sol = solution(rep).model_copy(update={"optimization": optimization()})
+    html = render_html(manifest(), optimization_events(), sol, ARTIFACTS)
+    assert '<a href="#optimization">Optimization</a>' in html
+    part = section(html, "optimization")
+    text = Dom(part).text
+    for shown in (
+        "accepted",
+        "7.9x faster",
+        "7.9x",  # the speedup stat
+        "46.8 ms",
+        "0.3 ms",
+        "3.0 MiB (tracemalloc)",
+        "2.0 KiB (tracemalloc)",
+        "1.98",  # growth exponent before
+        "0.02",  # ...and after
+        "Hottest lines before",
+        "return sum(...)",
+        "10,000",
+        "Rejected rewrites (1)",
+        "output",
+        "9.5x",
+        f"add(1, 2) gave 1, the original 3 {XSS}",
+        "Rewrite 1",
+    ):
+        assert shown in text, shown
+    assert "<script" not in part.lower()  # the reason and the rewrite's code are escaped
+    assert "&lt;script&gt;" in part
+    # The rejected rewrite's code folds away, highlighted like the final code.
+    details = part[part.index("Rewrite 1") :]
+    assert '<div class="hl">' in details and '<span class="k">return</span>' in details
+    # Timeline rows say what each optimization event was, on one line.
+    timeline = Dom(section(html, "timeline")).text
+    assert "rewrite 1 rejected (output): add(1, 2) gave 1" in timeline
+    assert "rewrite 2 accepted · 7.9x faster" in timeline
+    assert "accepted · 7.9x faster · 46.8 ms → 0.3 ms · 1 rejected" in timeline
+
+
+def test_without_a_solution_the_optimization_comes_from_its_events() -> None:
+    html = render_html(manifest(status="interrupted"), optimization_events(), None, {})
+    part = Dom(section(html, "optimization")).text
+    assert "accepted" in part and "7.9x" in part and "46.8 ms" in part
+    assert f"add(1, 2) gave 1, the original 3 {XSS}" in part and "Rewrite 1" not in part
+    assert "<script" not in html.lower()
+
+
+def test_no_optimization_section_when_the_optimizer_did_not_run(page: str) -> None:
+    assert 'id="optimization"' not in page and "#optimization" not in page
 
 
 # -- a real browser --------------------------------------------------------------------------

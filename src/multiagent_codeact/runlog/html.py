@@ -26,6 +26,7 @@ from pygments.lexers import PythonLexer  # type: ignore[import-untyped]
 
 from ..domain import Solution
 from ..events import Event
+from ..optimize.report import OptimizationReport, Profile, Rejection
 from ..verify.report import (
     CandidateEvidence,
     Cell,
@@ -35,6 +36,8 @@ from ..verify.report import (
     TestEvidence,
 )
 from .model import RunManifest, RunTotals
+from .summary import span as _span
+from .summary import speedup as _speedup
 
 __all__ = ["render_html"]
 
@@ -68,6 +71,7 @@ def render_html(
             _answer(run),
             _code_section(run),
             _evidence_section(run),
+            _optimization_section(run),
             _calls_section(run),
             _timeline_section(run),
             "</main>",
@@ -98,6 +102,7 @@ class _Run:
     evidence: Evidence | None = None
     selected: str | None = None
     final: dict[str, Any] = field(default_factory=dict)  # the final execution event's data
+    optimization: OptimizationReport | None = None
 
     @classmethod
     def of(
@@ -126,6 +131,7 @@ class _Run:
         run.final = next(
             (e.data for e in reversed(events) if e.kind == "execution" and e.data.get("final")), {}
         )
+        run.optimization = solution.optimization if solution else run._optimization_events()
         return run
 
     def last(self, kind: str) -> dict[str, Any]:
@@ -161,6 +167,46 @@ class _Run:
                 ms = (self.events[-1].time - self.events[0].time) * 1000
             totals = totals.model_copy(update={"duration_ms": ms})
         return totals
+
+    def _optimization_events(self) -> OptimizationReport | None:
+        """For a run without a Solution, what the optimizer's events kept: the outcome and each
+        rejected rewrite's reason (not its code, nor the profiles)."""
+        events = [e.data for e in self.of_kind("optimization")]
+        if not events:
+            return None
+        outcome = next((d for d in reversed(events) if d.get("status")), None)
+        fields: dict[str, Any] = (
+            {"status": "failed", "reason": "the run ended before the optimizer finished"}
+            if outcome is None
+            else {
+                k: outcome[k]
+                for k in (
+                    "status",
+                    "reason",
+                    "speedup",
+                    "time_before_s",
+                    "time_after_s",
+                    "model_calls",
+                )
+                if outcome.get(k) is not None
+            }
+        )
+        tried = [
+            {
+                "attempt": d.get("attempt"),
+                "kind": d.get("rejection") or "unusable",
+                "reason": d.get("reason") or "",
+                "speedup": d.get("speedup"),
+            }
+            for d in events
+            if d.get("attempt") is not None and not d.get("accepted")
+        ]
+        try:
+            return OptimizationReport.model_validate(
+                fields | {"rejected": _valid(Rejection, tried)}
+            )
+        except ValidationError:
+            return None
 
     def _evidence(self) -> tuple[Evidence | None, str | None]:
         """The full report when the solution has it; else what the last verdict event kept
@@ -226,6 +272,7 @@ def _sticky(run: _Run) -> str:
             ("answer", "Answer"),
             ("code", "Code"),
             ("evidence", "Evidence"),
+            *([("optimization", "Optimization")] if run.optimization else []),
             ("calls", "Model calls"),
             ("timeline", "Timeline"),
         ]
@@ -503,6 +550,114 @@ def _clusters(clusters: Iterable[ClusterEvidence], selected: str | None) -> str:
     )
 
 
+_OPTIMIZATION_BADGE = {"accepted": "verified", "rejected": "disputed", "failed": "failed"}
+
+
+def _optimization_section(run: _Run) -> str:
+    """Before and after, side by side, and every rewrite that was turned down and why: the
+    evidence that the final code is the verified one or a proven-equivalent faster one."""
+    rep = run.optimization
+    if rep is None:
+        return ""
+    status = rep.status.replace("_", " ")
+    badge = _OPTIMIZATION_BADGE.get(rep.status, "none")
+    out = [
+        '<section id="optimization" class="card"><h2>Optimization</h2>',
+        f'<p><span class="badge v-{badge}">{_e(status)}</span> {_e(rep.reason)}</p>',
+    ]
+    stats = [
+        ("speedup", _speedup(rep.speedup) if rep.speedup is not None else "–"),
+        ("time before", _span(rep.time_before_s) if rep.time_before_s is not None else "–"),
+        ("time after", _span(rep.time_after_s) if rep.time_after_s is not None else "–"),
+        ("peak memory before", _memory(rep.memory_before_bytes, rep.before)),
+        ("peak memory after", _memory(rep.memory_after_bytes, rep.after)),
+        ("model calls", str(rep.model_calls)),
+        ("took", _duration(rep.duration_ms) if rep.duration_ms else "–"),
+    ]
+    out.append('<dl class="stats">')
+    out += [f"<div><dt>{_e(k)}</dt><dd>{_e(v)}</dd></div>" for k, v in stats]
+    out.append(
+        '</dl><p class="muted">Times are summed medians of repeated calls on the growing '
+        "inputs both versions were timed on.</p>"
+    )
+    exponents = [p.exponent if p else None for p in (rep.before, rep.after)]
+    if any(x is not None for x in exponents):
+        shown = ["–" if x is None else f"{x:.2f}" for x in exponents]
+        out.append(
+            f"<p>Growth exponent (time ~ size<sup>k</sup>; 1 linear, 2 quadratic): "
+            f"before <strong>{shown[0]}</strong> · after <strong>{shown[1]}</strong></p>"
+        )
+    if rep.before and rep.before.timings:
+        out.append(_details("Time per call by input size", _size_table(rep.before, rep.after)))
+    for label, prof in (("before", rep.before), ("after", rep.after)):
+        if prof and prof.hot_lines:
+            out.append(f"<h3>Hottest lines {label} (one traced call)</h3>{_hot_lines(prof)}")
+        notes = ([f"inputs stopped growing: {prof.stopped}"] if prof and prof.stopped else []) + (
+            prof.errors if prof else []
+        )
+        if notes:
+            items = "".join(f"<li>{_e(n)}</li>" for n in notes)
+            out.append(f'<p class="muted">Profile {label}:</p><ul class="muted">{items}</ul>')
+    if rep.rejected:
+        rows = []
+        for r in rep.rejected:
+            times = _speedup(r.speedup) if r.speedup is not None else "–"
+            rows.append(
+                f'<tr><td class="n">{r.attempt}</td><td>{_e(r.kind)}</td><td>{_e(r.reason)}</td>'
+                f'<td class="n">{_e(times)}</td></tr>'
+            )
+            if r.code:
+                rows.append(
+                    f'<tr class="code-row"><td></td><td colspan="3">'
+                    f"{_details(f'Rewrite {r.attempt}', _highlight(r.code))}</td></tr>"
+                )
+        out.append(
+            f"<h3>Rejected rewrites ({len(rep.rejected)})</h3><table><thead><tr>"
+            "<th>attempt</th><th>kind</th><th>reason</th><th>speedup</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+        )
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _memory(n: int | None, prof: Profile | None) -> str:
+    if n is None:
+        return "–"
+    method = prof.memory_method if prof else None
+    return _size(n) + (f" ({method})" if method else "")
+
+
+def _size_table(before: Profile, after: Profile | None) -> str:
+    later = {t.size: t.median_ns for t in after.timings} if after else {}
+    rows = []
+    for t in before.timings:
+        new = later.get(t.size)
+        cells = [_span(t.median_ns / 1e9), "–", "–"]
+        if new is not None:
+            cells[1:] = [_span(new / 1e9), _speedup(t.median_ns / new) if new else "–"]
+        rows.append(
+            f'<tr><td class="n">{t.size:,}</td>'
+            + "".join(f'<td class="n">{_e(c)}</td>' for c in cells)
+            + "</tr>"
+        )
+    return (
+        "<table><thead><tr><th>size</th><th>before</th><th>after</th><th>speedup</th></tr>"
+        f"</thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _hot_lines(prof: Profile) -> str:
+    rows = "".join(
+        f'<tr><td class="n">{h.line}</td><td><code>{_e(h.function)}</code></td>'
+        f'<td class="n">{h.hits:,}</td><td><code>{_e(h.source)}</code></td></tr>'
+        for h in prof.hot_lines
+    )
+    return (
+        "<table><thead><tr><th>line</th><th>function</th><th>hits</th><th>source</th></tr>"
+        f"</thead><tbody>{rows}</tbody></table>"
+    )
+
+
 def _calls_section(run: _Run) -> str:
     calls = run.of_kind("model_call")
     out = ['<section id="calls" class="card"><h2>Model calls</h2>']
@@ -668,6 +823,34 @@ def _judge(d: dict[str, Any]) -> tuple[str, str]:
     return f"{answers}: {_e(d.get('reason'))}", ""
 
 
+def _optimization(d: dict[str, Any]) -> tuple[str, str]:
+    """One rewrite tried (`attempt`), or the optimizer's outcome (`status`)."""
+    if d.get("attempt") is not None:
+        head = f"rewrite {_e(d['attempt'])}"
+        times = _num(d.get("speedup"))
+        if d.get("accepted"):
+            return head + " accepted" + (f" · {_speedup(times)} faster" if times else ""), ""
+        reason = str(d.get("reason") or "")
+        kind = f" ({_e(d['rejection'])})" if d.get("rejection") else ""
+        return f"{head} rejected{kind}: {_e(_gist(reason, 120))}", _pre(reason, "text")
+    label = str(d.get("status") or "?").replace("_", " ")
+    reason = _gist(str(d.get("reason") or ""), 100)
+    parts = [_e(label)]
+    times, before, after = (_num(d.get(k)) for k in ("speedup", "time_before_s", "time_after_s"))
+    if times is not None:
+        parts.append(f"{_speedup(times)} faster")
+    if before is not None and after is not None:
+        parts.append(f"{_span(before)} → {_span(after)}")
+    rejected = [str(r) for r in d.get("rejected") or []]
+    if rejected:
+        parts.append(f"{len(rejected)} rejected")
+    items = "".join(f"<li>{_e(r)}</li>" for r in rejected)
+    details = _pre(d.get("reason"), "text") + (f"<ul>{items}</ul>" if items else "")
+    if len(parts) == 1 and reason.startswith(label):  # "already fast: ..." says it once
+        return _e(reason), details
+    return " · ".join(parts) + (f": {_e(reason)}" if reason else ""), details
+
+
 def _run_started(d: dict[str, Any]) -> tuple[str, str]:
     models = d.get("models")
     models = models if isinstance(models, dict) else {}
@@ -689,6 +872,7 @@ _MORE = {
     "execution": "output",
     "verdict": "reasons",
     "repair": "full feedback",
+    "optimization": "reasons",
 }
 _DESCRIBE: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
     "message": _message,
@@ -701,6 +885,7 @@ _DESCRIBE: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
     "error": lambda d: (_error(f"{d.get('type')}: {d.get('message')}"), ""),
     "run_started": _run_started,
     "run_finished": _run_finished,
+    "optimization": _optimization,
 }
 
 

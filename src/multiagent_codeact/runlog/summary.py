@@ -16,6 +16,7 @@ from .totals import as_float, as_int
 
 Tone = Literal["", "dim", "good", "warn", "bad"]
 _VERDICT_TONE: dict[str, Tone] = {"verified": "good", "disputed": "warn", "failed": "bad"}
+_OPTIMIZATION_TONE: dict[str, Tone] = {"accepted": "good", "already_fast": "dim", "failed": "bad"}
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,21 @@ def plural(count: int, word: str) -> str:
 def seconds(ms: object) -> str:
     s = as_float(ms) / 1000
     return f"{s:.2f} s" if s < 60 else f"{int(s // 60)} min {s % 60:02.0f} s"
+
+
+def span(s: object) -> str:
+    """A measured time (seconds) in the unit that reads best, short ones included: the optimizer
+    times single calls, often well under a millisecond."""
+    value = as_float(s)
+    if value >= 1:
+        return f"{value:.2f} s"
+    return f"{value * 1e3:.1f} ms" if value >= 1e-4 else f"{value * 1e6:.1f} µs"
+
+
+def speedup(value: object) -> str:
+    """A ratio like 7.9x; two decimals near 1, where the acceptance threshold (1.1x) sits."""
+    ratio = as_float(value)
+    return f"{ratio:.2f}x" if ratio < 2 else f"{ratio:.1f}x"
 
 
 # -- one describer per kind: (who, text, tone, details) -------------------------------------
@@ -211,6 +227,36 @@ def _run_finished(d: Mapping[str, Any], agent: str) -> _Out:
     return agent, " · ".join(parts), _VERDICT_TONE.get(verdict, ""), details
 
 
+def _optimization(d: Mapping[str, Any], agent: str) -> _Out:
+    """Two shapes: one event per rewrite tried (`attempt`), and the outcome (`status`)."""
+    if d.get("attempt") is not None:
+        head = f"rewrite {d['attempt']}"
+        if d.get("accepted"):
+            faster = f" · {speedup(d['speedup'])} faster" if d.get("speedup") is not None else ""
+            return agent, f"{head} accepted{faster}", "good", []
+        kind = f" ({d['rejection']})" if d.get("rejection") else ""
+        text = f"{head} rejected{kind}: {clip(d.get('reason', ''), 90, flat=True)}"
+        return agent, text, "warn", []
+    status = str(d.get("status") or "?")
+    parts = [status.replace("_", " ")]
+    if d.get("speedup") is not None:
+        parts.append(f"{speedup(d['speedup'])} faster")
+    if d.get("time_before_s") is not None and d.get("time_after_s") is not None:
+        parts.append(f"{span(d['time_before_s'])} → {span(d['time_after_s'])}")
+    rejected = [str(r) for r in d.get("rejected") or []]
+    if rejected:
+        parts.append(plural(len(rejected), "rewrite") + " rejected")
+    if d.get("model_calls"):
+        parts.append(plural(as_int(d["model_calls"]), "model call"))
+    text, details = " · ".join(parts), [f"rejected: {clip(r, 140)}" for r in rejected]
+    if d.get("reason") and status == "accepted":
+        details.insert(0, f"reason: {clip(d['reason'], 140)}")
+    elif d.get("reason"):  # why the code was left as it was belongs on the line itself
+        reason = clip(d["reason"], 90, flat=True)
+        text = reason if reason.startswith(parts[0]) and len(parts) == 1 else f"{text}: {reason}"
+    return agent, text, _OPTIMIZATION_TONE.get(status, "warn"), details
+
+
 def _other(d: Mapping[str, Any], agent: str) -> _Out:
     return agent, clip(dict(d), 100), "", []
 
@@ -226,6 +272,7 @@ _DESCRIBERS = {
     "judge": _judge,
     "error": _error,
     "run_finished": _run_finished,
+    "optimization": _optimization,
 }
 
 
