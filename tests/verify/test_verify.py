@@ -73,6 +73,22 @@ async def test_two_correct_among_three_wrong_are_found_and_verified(sandbox: San
     assert report.duration_ms > 0
 
 
+async def test_the_same_code_twice_is_not_two_independent_votes(sandbox: Sandbox) -> None:
+    # Two samples of one wrong program (comments and layout aside) against one right program:
+    # a tie, not a 2-to-1 majority.
+    wrong = "def f(x):\n    return x"
+    candidates = [
+        cand("w1", wrong),
+        cand("w2", "# the identity\ndef f(x):\n\n    return x  # as is\n"),
+        cand("g", "def f(x):\n    return -x if x < 0 else x"),
+    ]
+    report = await averify(Task(prompt=ABS_PROMPT, entry_point="f"), candidates, sandbox=sandbox)
+    assert sorted(cluster_of(report, "w1")) == ["w1", "w2"]
+    assert report.verdict is Verdict.DISPUTED
+    probabilities = sorted(c.probability for c in report.evidence.clusters)
+    assert probabilities == pytest.approx([0.5, 0.5], abs=0.01)
+
+
 async def test_trusted_tests_filter_and_record_the_failure(sandbox: Sandbox) -> None:
     task = Task(prompt=ABS_PROMPT, entry_point="f", tests="assert f(-4) == 4\nassert f(4) == 4\n")
     candidates = [

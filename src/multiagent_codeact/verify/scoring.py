@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import ast
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -333,7 +334,22 @@ def _score(
     members: list[str], generated: list[TestEvidence], matrix: Matrix, params: ScoringParams
 ) -> float:
     best = max(_passed(m, generated, matrix, params, members) for m in members)
-    return params.test_weight * best + params.agreement_weight * math.log(len(members))
+    agreeing = _independent(members, matrix)
+    return params.test_weight * best + params.agreement_weight * math.log(agreeing)
+
+
+def _independent(members: Sequence[str], matrix: Matrix) -> int:
+    """How many different programs the cluster holds: the same code sampled twice (comments
+    and layout aside) is one implementation agreeing with itself, not two."""
+    codes = {c.id: c.code for c in matrix.candidates}
+    return len({_normalized(codes[m]) for m in members})
+
+
+def _normalized(code: str) -> str:
+    try:
+        return ast.dump(ast.parse(code))
+    except (SyntaxError, ValueError, RecursionError):
+        return code.strip()
 
 
 def _pass_rate(cid: str, generated: list[TestEvidence], matrix: Matrix) -> float | None:
@@ -352,7 +368,7 @@ def _evidence_strength(
 ) -> tuple[float, list[str]]:
     """How much independent support the winner has, in rough units of 'one passed test'."""
     tests = _passed(members[0], generated, matrix, params, members)
-    agreeing = len(members) - 1
+    agreeing = _independent(members, matrix) - 1
     # Agreement counts for more the more inputs it was checked on.
     agreement = 2.0 * agreeing * min(1.0, 0.25 + informative / 40)
     reasons = []
@@ -362,7 +378,7 @@ def _evidence_strength(
         )
     if agreeing:
         reasons.append(
-            f"{len(members)} independent candidates behave alike on {informative} "
+            f"{agreeing + 1} independent candidates behave alike on {informative} "
             f"input{'s' if informative != 1 else ''}"
         )
     if tests:
