@@ -33,6 +33,10 @@ def coder_reply(code: str, tests: str = "", explanation: str = "Done.") -> str:
 ADD_GOOD = coder_reply(
     "def add(a, b):\n    return a + b", "assert add(1, 2) == 3\nassert add(0, 0) == 0"
 )
+ADD_GOOD_2 = coder_reply(
+    "def add(a, b):\n    total = a\n    total += b\n    return total",
+    "assert add(2, 2) == 4\nassert add(-1, -1) == -2",
+)
 ADD_WRONG = coder_reply(
     "def add(a, b):\n    return a * b if a > 3 else a + b", "assert add(1, 2) == 3"
 )
@@ -117,7 +121,7 @@ async def test_function_task_is_repaired_from_a_counterexample(sandbox: Sandbox,
             return None
         if "did not pass verification" in request.last_user:
             repairs.append(request.last_user)
-            return ADD_GOOD
+            return ADD_GOOD_2  # an implementation of its own, not a copy of the other's
         return ADD_WRONG if "Solve it by first restating" in request.last_user else ADD_GOOD
 
     solution, events, _ = await solve_with(

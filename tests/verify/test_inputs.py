@@ -248,3 +248,12 @@ def test_text_hint_alphabet_is_printable() -> None:
     inputs = generate_inputs(sig("str"), [], n=30)
     allowed = set(string.ascii_letters + string.digits + " ")
     assert all(set(s) <= allowed for (s,) in inputs)
+
+
+def test_parameters_nothing_describes_are_drawn_of_one_kind_together() -> None:
+    signature = Signature(name="f", params=[Param(name="a"), Param(name="b")])
+    inputs = generate_inputs(signature, [], n=60)
+    assert len(inputs) > 20
+    kinds = {(type(a), type(b)) for a, b in inputs}
+    assert all(ka is kb for ka, kb in kinds), kinds  # never [1] with "ab"
+    assert len(kinds) >= 2  # but numbers, text and lists all appear
