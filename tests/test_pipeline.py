@@ -4,6 +4,7 @@ candidates run in the real sandbox."""
 from __future__ import annotations
 
 import json
+import pathlib
 import re
 from collections.abc import Iterator
 
@@ -261,3 +262,20 @@ def test_recorded_config_hides_credentials_in_server_urls() -> None:
     dumped = PipelineConfig(model=model).public_dump()
     assert dumped["model"]["base_url"] == "https://llm.example:8443/v1"
     assert "s3cret" not in json.dumps(dumped) and "abc123" not in json.dumps(dumped)
+
+
+async def test_config_can_be_a_pipeline_file(
+    sandbox: Sandbox, key: str, tmp_path: pathlib.Path
+) -> None:
+    script = Script([Rule(role="coder", replies=[Reply(content=ADD_GOOD)])])
+    async with ScriptedModelServer(script) as server:
+        pipeline = tmp_path / "p.yaml"
+        pipeline.write_text(
+            "version: 1\n"
+            f"model: {{model: scripted-model, base_url: '{server.base_url}', "
+            f"api_key_env: {KEY_ENV}}}\n"
+            "candidates: 1\nrepair_rounds: 0\ntest_designer: false\n"
+        )
+        solution = await asolve("Write `def add(a, b)`.", config=pipeline, sandbox=sandbox)
+    assert solution.code is not None and "a + b" in solution.code
+    assert sum(u.calls for u in solution.usage.values()) == 1  # one coder, as the file says

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .config import PipelineConfig
     from .models import ModelConfig
     from .pipeline import asolve, solve
+    from .pipeline_file import load_pipeline
 
 __version__ = "0.1.0"
 
@@ -29,6 +30,7 @@ _LAZY = {
     "asolve": "pipeline",
     "PipelineConfig": "config",
     "ModelConfig": "models",
+    "load_pipeline": "pipeline_file",
 }
 
 
@@ -55,5 +57,6 @@ __all__ = [
     "Verdict",
     "__version__",
     "asolve",
+    "load_pipeline",
     "solve",
 ]

@@ -67,7 +67,7 @@ def as_task(task: str | Task) -> Task:
 def solve(
     task: str | Task,
     *,
-    config: PipelineConfig | None = None,
+    config: PipelineConfig | str | os.PathLike[str] | None = None,
     model: ModelConfig | str | None = None,
     sinks: Iterable[Sink] = (),
     sandbox: Sandbox | None = None,
@@ -86,7 +86,7 @@ def solve(
 async def asolve(
     task: str | Task,
     *,
-    config: PipelineConfig | None = None,
+    config: PipelineConfig | str | os.PathLike[str] | None = None,
     model: ModelConfig | str | None = None,
     sinks: Iterable[Sink] = (),
     sandbox: Sandbox | None = None,
@@ -97,10 +97,11 @@ async def asolve(
     configured, an empty task, a run folder that cannot be created); everything that goes
     wrong during the run is in the Solution.
 
+    `config` is a PipelineConfig or the path of a pipeline YAML file (its settings are used).
     The run is recorded (run.json, events.jsonl, artifacts) in `store`, or, when none is given,
     in $MCODEACT_RUNS_DIR if that is set; a library call writes no files otherwise.
     """
-    cfg = config or PipelineConfig()
+    cfg = _config(config)
     the_task = as_task(task)
     models = _resolve_models(cfg, model)
     secrets = [v for m in models.values() if (v := os.environ.get(m.api_key_env))]
@@ -135,6 +136,17 @@ async def asolve(
     if writer is not None:
         await asyncio.to_thread(writer.finish, solution)  # it fsyncs: keep that off the loop
     return solution
+
+
+def _config(config: PipelineConfig | str | os.PathLike[str] | None) -> PipelineConfig:
+    """The settings: given, or a pipeline YAML file's (its tasks are not used here)."""
+    if config is None:
+        return PipelineConfig()
+    if isinstance(config, PipelineConfig):
+        return config
+    from .pipeline_file import load_pipeline
+
+    return load_pipeline(config).config
 
 
 def _store_from_env() -> RunStore | None:
