@@ -103,7 +103,7 @@ async def asolve(
     """
     cfg = _config(config)
     the_task = as_task(task)
-    models = _resolve_models(cfg, model)
+    models = resolve_models(cfg, model)
     secrets = [v for m in models.values() if (v := os.environ.get(m.api_key_env))]
     recorder = Recorder(run_id or new_run_id(), sinks, secrets=secrets)
     store = store if store is not None else _store_from_env()
@@ -161,7 +161,8 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 
 
-def _resolve_models(cfg: PipelineConfig, model: ModelConfig | str | None) -> dict[str, ModelConfig]:
+def resolve_models(cfg: PipelineConfig, model: ModelConfig | str | None) -> dict[str, ModelConfig]:
+    """The model of every role a run with `cfg` will ask (raises ModelNotConfiguredError)."""
     default = model if model is not None else cfg.model
     base = resolve_model(default)
     roles = {"coder": cfg.agents.coder, "test_designer": cfg.agents.test_designer}
@@ -532,16 +533,9 @@ class _Run:
         )
 
     def _usage(self) -> dict[str, AgentUsage]:
+        fields = set(AgentUsage.model_fields)  # AgentUsage is the public subset of the totals
         return {
-            agent: AgentUsage(
-                calls=u.calls,
-                prompt_tokens=u.prompt_tokens,
-                completion_tokens=u.completion_tokens,
-                cost_usd=u.cost_usd,
-                latency_ms=u.latency_ms,
-                retries=u.retries,
-                cached_calls=u.cached_calls,
-            )
+            agent: AgentUsage.model_validate(u.model_dump(include=fields))
             for agent, u in self.usage.by_agent().items()
         }
 

@@ -337,9 +337,9 @@ def _with_model(cfg: PipelineConfig, name: str | None, base_url: str | None) -> 
 
 def _check_models(cfg: PipelineConfig) -> None:
     """Fail on a missing model or key now, before a sandbox starts or a run is recorded."""
-    from .pipeline import _resolve_models  # the roles a run will ask: the pipeline decides
+    from .pipeline import resolve_models  # the roles a run will ask: the pipeline decides
 
-    _resolve_models(cfg, None)
+    resolve_models(cfg, None)
 
 
 @contextmanager

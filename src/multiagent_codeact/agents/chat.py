@@ -8,6 +8,7 @@ events); the full message that follows them is.
 from __future__ import annotations
 
 import time
+from functools import cache
 from importlib import resources
 from string import Template
 
@@ -21,10 +22,15 @@ from ..events import Recorder
 
 def prompt(name: str, **values: str) -> str:
     """A prompt from the package's prompts/ folder, with $placeholders filled (all required)."""
-    text = (
+    return Template(_prompt_text(name)).substitute(values)
+
+
+@cache
+def _prompt_text(name: str) -> str:
+    # Read once per process: every coder of every run asks for the same files.
+    return (
         resources.files("multiagent_codeact").joinpath("prompts", f"{name}.md").read_text("utf-8")
     )
-    return Template(text).substitute(values)
 
 
 def prompt_lines(name: str) -> list[str]:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..sandbox import Sandbox
 from ..verify import codec
-from ..verify.runner import BOOTSTRAP, JOB_SLACK_S, _records
+from ..verify.runner import BOOTSTRAP, JOB_SLACK_S, harness_records
 from .report import HotLine, Profile, SizeTiming
 from .scaling import SizedInput
 
@@ -106,7 +106,7 @@ async def time_programs(
         "harness.bin": timing_code(),
     }
     result = await sandbox.arun(BOOTSTRAP, files=files, limits=limits)
-    records = _records(result.stdout, nonce)
+    records = harness_records(result.stdout, nonce)
     done = any(r.get("k") == "done" for r in records)
     job_error = None
     if not done:

@@ -182,7 +182,7 @@ async def run_program(
 def _collect(
     result: ExecResult, nonce: str, n_inputs: int, test_ids: list[str], entry_point: str | None
 ) -> ProgramRun:
-    records = _records(result.stdout, nonce)
+    records = harness_records(result.stdout, nonce)
     load = next((r for r in records if r.get("k") == "load"), None)
     done = any(r.get("k") == "done" for r in records)
     job_error = None if done else _job_error(result)
@@ -212,7 +212,8 @@ def _collect(
     )
 
 
-def _records(stdout: str, nonce: str) -> list[dict[str, Any]]:
+def harness_records(stdout: str, nonce: str) -> list[dict[str, Any]]:
+    """The harness's records in a job's stdout: lines carrying `nonce`, cut lines skipped."""
     out = []
     for line in stdout.split("\n"):
         at = line.find(nonce)
