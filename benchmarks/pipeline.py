@@ -56,6 +56,7 @@ LATENCY_TASKS = {  # name: (task, one coder answers wrong first, coders)
 }
 ADD_RIGHT = "def add(a, b):\n    return a + b\n"
 ADD_WRONG = "def add(a, b):\n    return a * b if a > 3 else a + b\n"
+ADD_RIGHT_2 = "def add(a, b):\n    total = a\n    total = total + b\n    return total\n"
 
 
 def latency_handler(latency_s: float, repair: bool) -> Any:
@@ -70,6 +71,8 @@ def latency_handler(latency_s: float, repair: bool) -> Any:
             body = coder_reply("import math\nresult = math.comb(30, 12)", "assert result > 0")
         elif repair and first_ask and "Solve it by first restating" in request.last_user:
             body = coder_reply(ADD_WRONG, "assert add(1, 2) == 3\nassert add(0, 0) == 0")
+        elif repair and not first_ask:  # the repair: an implementation of its own
+            body = coder_reply(ADD_RIGHT_2, "assert add(2, 2) == 4\nassert add(-1, 1) == 0")
         else:
             body = coder_reply(ADD_RIGHT, "assert add(1, 2) == 3\nassert add(0, 0) == 0")
         return Reply(content=body, delay_s=latency_s)

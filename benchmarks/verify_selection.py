@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from multiagent_codeact.bench.cli_args import parse_rates
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATASET = ROOT.parent / "shared" / "datasets" / "HumanEvalPlus-v0.1.10.jsonl"
 DEFAULT_CACHE = ROOT / ".cache" / "verify_selection"
@@ -44,18 +46,6 @@ def machine() -> dict[str, Any]:
         "machine": platform.machine(),
         "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
-
-
-def parse_rates(text: str) -> list[float]:
-    try:
-        rates = [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated numbers, got {text!r}"
-        ) from None
-    if not rates or any(not 0.0 <= r <= 1.0 for r in rates):
-        raise argparse.ArgumentTypeError(f"rates must lie in [0, 1], got {text!r}")
-    return rates
 
 
 async def run_setting(
@@ -89,7 +79,9 @@ async def run_setting(
             continue
         correct_ids = {c.id for c, ok in zip(*pool, strict=True) if ok}
         started = time.perf_counter()
-        report = await averify(d.to_task(), pool.candidates, sandbox=sb, seed=seed)
+        report = await averify(
+            d.to_task(), pool.candidates, sandbox=sb, seed=seed, call_rejected=True
+        )
         seconds = time.perf_counter() - started
         selected = report.selected
         results.append(
@@ -147,7 +139,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     from multiagent_codeact.sandbox import Limits, Sandbox
 
     host = machine()
-    problems = load_problems(args.dataset)[: args.limit]
+    from multiagent_codeact.bench.splits import in_split
+
+    chosen = [p for p in load_problems(args.dataset) if in_split(p.task_id, args.split)]
+    problems = chosen[: args.limit]
     needed = max(split(args.candidates, r)[0] for r in args.correct)
     n_variants = max(DEFAULT_VARIANTS, needed)
     console = Console(stderr=True)
@@ -294,6 +289,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, help="HumanEval(+) JSONL")
     parser.add_argument("--limit", type=int, default=None, help="first N problems only")
+    parser.add_argument(
+        "--split",
+        choices=("dev", "holdout", "all"),
+        default="all",
+        help="problems by a fixed hash of their id: tune on dev, quote holdout",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--candidates", type=int, default=5, help="candidates per pool")
     parser.add_argument("--correct", type=parse_rates, default=[0.2, 0.4, 0.6],

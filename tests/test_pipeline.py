@@ -13,7 +13,7 @@ import pytest
 import multiagent_codeact as mca
 from multiagent_codeact import Task, Verdict
 from multiagent_codeact.config import BudgetConfig, PipelineConfig
-from multiagent_codeact.errors import ModelNotConfiguredError
+from multiagent_codeact.errors import ModelCallError, ModelNotConfiguredError
 from multiagent_codeact.events import Event
 from multiagent_codeact.models import ModelConfig
 from multiagent_codeact.pipeline import as_task, asolve
@@ -35,7 +35,7 @@ ADD_GOOD = coder_reply(
     "def add(a, b):\n    return a + b", "assert add(1, 2) == 3\nassert add(0, 0) == 0"
 )
 ADD_GOOD_2 = coder_reply(
-    "def add(a, b):\n    total = a\n    total += b\n    return total",
+    "def add(a, b):\n    total = a\n    total = total + b\n    return total",
     "assert add(2, 2) == 4\nassert add(-1, -1) == -2",
 )
 ADD_WRONG = coder_reply(
@@ -135,27 +135,33 @@ async def test_function_task_is_repaired_from_a_counterexample(sandbox: Sandbox,
     assert solution.verified, solution.reasons
     assert solution.code is not None and "*" not in solution.code
     assert len(repairs) == 1
-    assert re.search(r"On `add\(\d+, -?\d+\)` your code gives -?\d+", repairs[0]), repairs[0]
+    assert re.search(r"On `add\(\d+, -?\d+\)` your code returns -?\d+", repairs[0]), repairs[0]
+    assert "not verified yet" in repairs[0]  # an unverified pick is not "independent" evidence
     verdicts = [e.data["verdict"] for e in events if e.kind == "verdict"]
     assert verdicts == ["disputed", "verified"]
     assert solution.rounds == 2
 
 
-async def test_a_model_that_always_fails_gives_a_clean_failure(sandbox: Sandbox, key: str) -> None:
+async def test_a_model_that_always_fails_ends_the_run_once_retries_are_spent(
+    sandbox: Sandbox, key: str
+) -> None:
     script = Script(default=Reply(status=500, content="upstream exploded"))
-    solution, events, server = await solve_with(
-        script, "Write a function `def add(a, b)`.", sandbox, repair_rounds=1
-    )
-    assert solution.verdict is Verdict.FAILED
-    assert solution.code is None
-    assert solution.error is not None and "500" in solution.error
-    errors = [e for e in events if e.kind == "error"]
-    assert errors and all("500" in e.data["message"] for e in errors), [
-        e.data for e in errors if "500" not in e.data["message"]
-    ]
-    # max_retries=1: every call was tried twice before giving up; the repair round asked again.
-    assert len(server.requests) == 2 * len(errors)
-    assert {e.agent for e in errors} == {"coder1", "coder2", "coder3", "test_designer"}
+    events: list[Event] = []
+    async with ScriptedModelServer(script) as server:
+        with pytest.raises(ModelCallError, match="HTTP 500") as info:
+            await asolve(
+                "Write a function `def add(a, b)`.",
+                config=config_for(server, repair_rounds=1),
+                sinks=[events.append],
+                sandbox=sandbox,
+            )
+    error = info.value
+    assert error.ends_run and error.run_id == events[0].run_id
+    assert "retries exhausted" in str(error) and "upstream exploded" in str(error)
+    # The first call whose retries ran out ended the run: no repair round was asked.
+    assert len(server.requests) <= 2 * 4
+    fatal = [e for e in events if e.kind == "error" and e.data.get("ends_run")]
+    assert len(fatal) == 1 and fatal[0].data["type"] == "ModelCallError"
     assert events[-1].kind == "run_finished" and events[-1].data["verdict"] == "failed"
 
 
@@ -281,3 +287,21 @@ async def test_config_can_be_a_pipeline_file(
         solution = await asolve("Write `def add(a, b)`.", config=pipeline, sandbox=sandbox)
     assert solution.code is not None and "a + b" in solution.code
     assert sum(u.calls for u in solution.usage.values()) == 1  # one coder, as the file says
+
+
+async def test_a_program_that_fails_the_user_s_own_example_is_never_the_answer(
+    sandbox: Sandbox, key: str
+) -> None:
+    wrong = coder_reply("def add(a, b):\n    return a - b", "assert add(2, 0) == 2")
+    solution, _, _ = await solve_with(
+        Script([Rule(role="coder", replies=[Reply(content=wrong)], cycle=True)]),
+        "Write a function add(a, b) that returns the sum of a and b. assert add(2, 3) == 5",
+        sandbox,
+        candidates=2,
+        repair_rounds=1,
+        test_designer=False,
+    )
+    assert solution.verdict is Verdict.FAILED
+    assert solution.code is None
+    assert solution.error is not None and "assert add(2, 3) == 5" in solution.error
+    assert solution.report is not None and solution.report.selected is not None  # still there

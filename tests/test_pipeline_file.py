@@ -154,7 +154,8 @@ BAD = [
     ),
     pytest.param(
         "version: 1\nverify:\n  zzz: 1\n",
-        "p.yaml:3: verify.zzz: unknown key; expected one of: n_inputs, call_timeout_s, threshold",
+        "p.yaml:3: verify.zzz: unknown key; expected one of: n_inputs, call_timeout_s, threshold, "
+        "adjudicate",
         id="unknown-key-no-match",
     ),
     pytest.param(

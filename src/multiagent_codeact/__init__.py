@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .models import ModelConfig
     from .pipeline import asolve, solve
     from .pipeline_file import load_pipeline
+    from .streaming import RunStream, stream
 
 __version__ = "0.1.0"
 
@@ -31,6 +32,8 @@ _LAZY = {
     "PipelineConfig": "config",
     "ModelConfig": "models",
     "load_pipeline": "pipeline_file",
+    "stream": "streaming",
+    "RunStream": "streaming",
 }
 
 
@@ -52,6 +55,7 @@ __all__ = [
     "MCAError",
     "ModelConfig",
     "PipelineConfig",
+    "RunStream",
     "Solution",
     "Task",
     "Verdict",
@@ -59,4 +63,5 @@ __all__ = [
     "asolve",
     "load_pipeline",
     "solve",
+    "stream",
 ]

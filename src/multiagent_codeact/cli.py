@@ -2,7 +2,8 @@
 
 Exit codes follow shell habits so scripts can branch on them: the job's own status, 1 when it
 failed with an error (or, for `verify`, `solve` and `run`, when not everything was verified),
-124 on timeout (as `timeout(1)`), 2 for bad usage, a malformed input file or no model configured.
+124 on timeout (as `timeout(1)`), 2 for bad usage, a malformed input file, no model configured or
+a broken model endpoint (nothing listening, a rejected key, no such model, not an OpenAI API).
 Errors a user can fix are one line on stderr (a how-to block for a missing model), never a
 traceback; `--json` prints machine-readable output on stdout.
 """
@@ -25,8 +26,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .doctor_cli import doctor_command
 from .domain import Artifact, ExecResult
-from .errors import InputFileError, MCAError, ModelNotConfiguredError
+from .errors import InputFileError, MCAError, ModelError, ModelNotConfiguredError
 from .runlog.cli import runs_app
 from .sandbox import Limits, Sandbox
 from .sandbox.launch import Isolation
@@ -45,6 +47,7 @@ app.add_typer(runs_app, name="runs")
 app.add_typer(config_app, name="config")
 app.command("solve")(solve_command)
 app.command("run")(run_command)
+app.command("doctor")(doctor_command)
 
 
 def _stderr() -> Console:
@@ -351,6 +354,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ModelNotConfiguredError as exc:  # configuration, like a bad file; says how to fix it
         _error_block(f"mcodeact: error: {exc}")
         status = 2
+    except ModelError as exc:  # a broken endpoint (refused, 401, 404, not an API): set-up too
+        recorded = f" (run {exc.run_id})" if exc.run_id else ""
+        _error_line(f"mcodeact: error: {exc}{recorded}")
+        status = 2 if exc.ends_run else 1
     except MCAError as exc:  # the message says what to do (e.g. how to install bubblewrap)
         _error_line(f"mcodeact: error: {exc}")
         status = 1

@@ -33,6 +33,13 @@ class VerifyConfig(_Strict):
     n_inputs: int = Field(200, ge=0, le=5000, description="differential inputs per task")
     call_timeout_s: float = Field(1.0, gt=0, le=60)
     threshold: float = Field(0.8, gt=0, le=1, description="confidence needed to verify")
+    adjudicate: int = Field(
+        1,
+        ge=0,
+        le=10,
+        description="at most this many times a run asks the test designer, from the task alone, "
+        "what the function must return where rival behaviours disagree (0: never)",
+    )
 
 
 class OptimizerConfig(_Strict):

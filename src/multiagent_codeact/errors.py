@@ -3,9 +3,18 @@
     MCAError
     ├── DatasetError                  a benchmark file is missing or malformed (ValueError)
     ├── InputFileError                a task or candidate file is missing or malformed (ValueError)
-    ├── ModelError
+    ├── ModelError                    carries `run_id` when it ended a recorded run
     │   ├── ModelNotConfiguredError   no model or no API key; says how to set one (RuntimeError)
-    │   ├── ModelCallError            a model request failed for good, retries spent (RuntimeError)
+    │   ├── ModelCallError            a model request failed for good: not retryable (that call
+    │   │   │                         is lost), or a transient fault outlasted the retries (the
+    │   │   │                         run ends: `ends_run`) (RuntimeError)
+    │   │   └── ModelEndpointError    the server cannot serve the run at all; it ends at the
+    │   │       │                     first call that shows it, the message says what to fix
+    │   │       ├── ModelConnectionError  nothing answers at base_url: refused, DNS, TLS
+    │   │       ├── ModelAuthError        401/403: the key is missing, wrong or lacks access
+    │   │       ├── ModelNotFoundError    404: no such model (lists the server's) or no such
+    │   │       │                         path (LookupError)
+    │   │       └── ModelProtocolError    the reply is not Chat Completions (HTML, other JSON)
     │   └── BudgetExceededError       the run's token or cost budget is spent (RuntimeError)
     ├── ScriptedError                 the scripted model server's script or state is wrong
     │   ├── ScriptFileError           a script file is missing or malformed (ValueError)
@@ -25,6 +34,8 @@ raised: they are data in `ExecResult.error`, because they cross a process bounda
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class MCAError(Exception):
@@ -57,7 +68,14 @@ class InputFileError(MCAError, ValueError):
 
 
 class ModelError(MCAError):
-    """Something went wrong talking to a model, or before we could."""
+    """Something went wrong talking to a model, or before we could.
+
+    `ends_run` says whether the run cannot go on (a broken endpoint, retries spent) rather than
+    just losing one call; `run_id` names the recorded run it ended, when it ended one.
+    """
+
+    ends_run: bool = False
+    run_id: str | None = None
 
 
 class ModelNotConfiguredError(ModelError, RuntimeError):
@@ -67,8 +85,9 @@ class ModelNotConfiguredError(ModelError, RuntimeError):
 class ModelCallError(ModelError, RuntimeError):
     """A model request failed for good: not retryable, or retries spent. Chained to the cause.
 
-    The attributes let a caller decide (for example, stop on 401 but skip a candidate on 400)
-    without parsing the message.
+    The attributes let a caller decide without parsing the message: `ends_run` is true when a
+    transient fault (429, 5xx, timeouts) outlasted the retries, false when only this request
+    was refused (a 400 for a prompt too long, say); `agent` is who asked.
     """
 
     def __init__(
@@ -79,12 +98,49 @@ class ModelCallError(ModelError, RuntimeError):
         base_url: str | None = None,
         status: int | None = None,
         attempts: int = 0,
+        agent: str | None = None,
+        ends_run: bool = False,
     ) -> None:
         super().__init__(message)
         self.model = model
         self.base_url = base_url
         self.status = status
         self.attempts = attempts
+        self.agent = agent
+        self.ends_run = ends_run or type(self).ends_run
+
+
+class ModelEndpointError(ModelCallError):
+    """The model's server cannot serve this run: unreachable, refusing the key, without the
+    model, or not an OpenAI-compatible API. Retrying cannot help, so the run ends at the first
+    call that shows it; the message names the cause and the setting that fixes it."""
+
+    ends_run = True
+
+
+class ModelConnectionError(ModelEndpointError):
+    """Nothing answers at the server's URL: connection refused, a host name that does not
+    resolve, or a TLS handshake that fails (https:// to a plain-HTTP server)."""
+
+
+class ModelAuthError(ModelEndpointError):
+    """The server refused the API key (401), or the key has no access to the model (403)."""
+
+
+class ModelNotFoundError(ModelEndpointError, LookupError):
+    """The server has no such model, or no Chat Completions at that path (404).
+
+    `available` lists the models the server names at GET /models, when it answers.
+    """
+
+    def __init__(self, message: str, *, available: list[str] | None = None, **fields: Any) -> None:
+        super().__init__(message, **fields)
+        self.available = list(available) if available is not None else None
+
+
+class ModelProtocolError(ModelEndpointError):
+    """The server answered, but not as an OpenAI Chat Completions API (an HTML page, some other
+    JSON): usually a base_url that points at the wrong service or path."""
 
 
 class BudgetExceededError(ModelError, RuntimeError):

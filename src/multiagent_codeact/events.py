@@ -4,6 +4,11 @@ The pipeline emits; sinks observe (the run store writes JSONL, a CLI shows progr
 collect). Sinks never steer the run: one that raises is reported once on stderr and dropped, so
 a full disk or a broken display cannot lose the user's solution. Every event is scrubbed of the
 run's secrets (API keys) before any sink sees it.
+
+`token` events are the pieces of a reply as a model streams it. They are transient: only sinks
+that say `wants_tokens = True` get them, and they are neither numbered nor kept (a reply would
+be hundreds of events; the full message follows as a `message` event). A token event's `seq` is
+that of the last recorded event.
 """
 
 from __future__ import annotations
@@ -27,10 +32,12 @@ EventKind = Literal[
     "execution",
     "verdict",
     "repair",
+    "adjudication",
     "judge",
     "optimization",
     "error",
     "run_finished",
+    "token",
 ]
 REDACTED = "[REDACTED]"
 
@@ -64,6 +71,28 @@ class Recorder:
         with self._lock:
             self._sinks.append(sink)
 
+    @property
+    def wants_tokens(self) -> bool:
+        """Whether any sink takes `token` events (then replies are worth streaming)."""
+        with self._lock:
+            return any(_wants_tokens(s) for s in self._sinks)
+
+    def emit_token(self, agent: str, text: str) -> None:
+        """A piece of `agent`'s reply as it streams in, to the sinks that want tokens only."""
+        with self._lock:
+            sinks = [s for s in self._sinks if _wants_tokens(s)]
+            if not sinks:
+                return
+            event = Event(
+                run_id=self.run_id,
+                seq=len(self.events) - 1,
+                time=time.time(),
+                kind="token",
+                agent=agent,
+                data=self._scrub({"text": text}),
+            )
+        self._deliver(event, sinks)
+
     def emit(self, kind: EventKind, agent: str | None = None, **data: Any) -> Event:
         with self._lock:
             event = Event(
@@ -76,6 +105,10 @@ class Recorder:
             )
             self.events.append(event)
             sinks = list(self._sinks)
+        self._deliver(event, sinks)
+        return event
+
+    def _deliver(self, event: Event, sinks: list[Sink]) -> None:
         for sink in sinks:
             try:
                 sink(event)
@@ -84,7 +117,6 @@ class Recorder:
                 with self._lock:
                     if sink in self._sinks:
                         self._sinks.remove(sink)
-        return event
 
     def of_kind(self, kind: EventKind) -> list[Event]:
         return [e for e in self.events if e.kind == kind]
@@ -96,6 +128,10 @@ class Recorder:
                 text = text.replace(secret, REDACTED)
         loaded: dict[str, Any] = json.loads(text)
         return loaded
+
+
+def _wants_tokens(sink: Sink) -> bool:
+    return getattr(sink, "wants_tokens", False) is True
 
 
 def _jsonable(value: Any) -> Any:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import time
 import uuid
 from collections.abc import Iterable
@@ -27,6 +26,7 @@ from .config import PipelineConfig
 from .domain import AgentUsage, Candidate, Solution, Task, Verdict
 from .errors import MCAError
 from .events import Recorder, Sink
+from .fatal import ends_run, gather_or_cancel, run_failed
 from .models import (
     Budget,
     BudgetExceededError,
@@ -40,28 +40,26 @@ from .models import (
 )
 from .optimize.report import OptimizationReport
 from .sandbox import Sandbox
+from .task_text import entry_point_in
 from .verify import VerificationReport, averify
-from .verify.engine import draw_task_inputs
+from .verify.engine import task_input_plan
+from .verify.scoring import same_program
 
 if TYPE_CHECKING:
     from .runlog.store import RunStore
 
 PRESET_LIBRARIES = "numpy, matplotlib"
-_ENTRY = re.compile(
-    r"\bdef\s+([A-Za-z_]\w*)\s*\(|\bfunction\s+(?:called|named)\s+`?([A-Za-z_]\w*)`?"
-)
 
 
 def as_task(task: str | Task) -> Task:
-    """A Task from text: a function task when the text names one (`def f(` or "function
-    named f"), a computation task otherwise."""
+    """A Task from text: a function task when the text names one (`def f(`, "function named
+    f", "function f(a, b)", "a function f that", `assert f(...)`), a computation task
+    otherwise."""
     if isinstance(task, Task):
         return task
     if not task.strip():
         raise ValueError("the task is empty: describe what the code should do")
-    match = _ENTRY.search(task)
-    entry = (match.group(1) or match.group(2)) if match else None
-    return Task(prompt=task, entry_point=entry)
+    return Task(prompt=task, entry_point=entry_point_in(task))
 
 
 def solve(
@@ -94,8 +92,9 @@ async def asolve(
     run_id: str | None = None,
 ) -> Solution:
     """Solve `task` with checked code. Raises only for what the caller must fix (no model
-    configured, an empty task, a run folder that cannot be created); everything that goes
-    wrong during the run is in the Solution.
+    configured, an empty task, a run folder that cannot be created, a broken model endpoint:
+    a `ModelError` with `ends_run`, raised at the first call that shows it, with `run_id`
+    set); everything else that goes wrong during the run is in the Solution.
 
     `config` is a PipelineConfig or the path of a pipeline YAML file (its settings are used).
     The run is recorded (run.json, events.jsonl, artifacts) in `store`, or, when none is given,
@@ -131,7 +130,10 @@ async def asolve(
                 solution = await run.execute(own)
     except BaseException as exc:  # Ctrl-C, cancellation, a sandbox that cannot start
         if writer is not None:
-            writer.abort(f"{type(exc).__name__}: {exc}", status="interrupted")
+            broken = ends_run(exc)  # a broken model endpoint: the run failed, not interrupted
+            writer.abort(
+                f"{type(exc).__name__}: {exc}", status="failed" if broken else "interrupted"
+            )
         raise
     if writer is not None:
         await asyncio.to_thread(writer.finish, solution)  # it fsyncs: keep that off the loop
@@ -155,6 +157,10 @@ def _store_from_env() -> RunStore | None:
     from .runlog.store import RunStore
 
     return RunStore()
+
+
+async def _no_inputs() -> list[tuple[Any, ...]] | None:
+    return None
 
 
 def new_run_id() -> str:
@@ -194,6 +200,7 @@ class _Run:
     usage: Usage = field(default_factory=Usage)
     errors: list[str] = field(default_factory=list)
     stopped: str | None = None  # why no more model calls are made (budget spent)
+    adjudications: int = 0  # test-designer calls made to settle disputes
     clients: list[MeteredChatClient] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -223,6 +230,9 @@ class _Run:
         try:
             solution = await self._solve(sandbox)
         except MCAError as exc:  # a sandbox that cannot start, and the like
+            if ends_run(exc):  # a broken model endpoint: for the caller to fix, so raised
+                run_failed(exc, self.recorder, usage=self._usage_json())
+                raise
             self.recorder.emit("error", message=str(exc), type=type(exc).__name__)
             solution = self._solution(None, None, error=str(exc), rounds=0)
         finally:
@@ -245,11 +255,18 @@ class _Run:
     async def _solve(self, sandbox: Sandbox) -> Solution:
         # Hypothesis draws the differential inputs while the models think: off the critical path.
         n_inputs = self.cfg.verify.n_inputs
-        inputs_job = asyncio.create_task(asyncio.to_thread(draw_task_inputs, self.task, n_inputs))
+        try:
+            plan = task_input_plan(self.task)  # reads the prompt's code here, draws in a thread
+        except Exception as exc:  # the verifier draws its own inputs then
+            self.recorder.emit("error", agent="verifier", type=type(exc).__name__, message=str(exc))
+            plan = None
+        inputs_job = asyncio.create_task(
+            asyncio.to_thread(plan.draw, n_inputs) if plan is not None else _no_inputs()
+        )
         slots = self._slots()
         designer = self._designer()
         first = [self._ask(slot, self._coder_message(slot), round_=0) for slot in slots]
-        designed, *_ = await asyncio.gather(designer, *first)
+        designed, *_ = await gather_or_cancel(designer, *first)
         generated = [designed] if designed else []
         try:
             inputs = await inputs_job
@@ -257,31 +274,35 @@ class _Run:
             self.recorder.emit("error", agent="verifier", type=type(exc).__name__, message=str(exc))
             inputs = None
         report: VerificationReport | None = None
+        rulings: list[str] = []  # the test designer's answers where rivals disagreed
         rounds = 0
         for round_ in range(self.cfg.repair_rounds + 1):
             rounds = round_ + 1
             candidates = [s.candidate for s in slots if s.candidate is not None]
             if candidates:
-                report = await averify(
-                    self.task,
-                    candidates,
-                    sandbox=sandbox,
-                    n_inputs=self.cfg.verify.n_inputs,
-                    call_timeout_s=self.cfg.verify.call_timeout_s,
-                    threshold=self.cfg.verify.threshold,
-                    generated_tests=generated,
-                    inputs=inputs,
-                )
-                self._record_report(report)
+                report = await self._verify(sandbox, candidates, generated, inputs, rulings)
+                if not report.verified and self._disputed_between_rivals(report):
+                    # S*-style: ask, from the task alone, what the function must return where
+                    # the rival behaviours disagree; the answer is one more independent test.
+                    ruling = await self._adjudicate(report)
+                    if ruling:
+                        rulings.append(ruling)
+                        report = await self._verify(sandbox, candidates, generated, inputs, rulings)
                 if report.verified:
                     break
             if round_ == self.cfg.repair_rounds or self.stopped:
                 break
             todo = [s for s in slots if self._should_repair(s, report)]
+            messages = {s.index: self._repair_message(s, report) for s in todo}
+            if not todo and report is not None:
+                # Every coder agrees, but they are copies of one program: no second opinion
+                # yet. One of them solves it again, independently.
+                todo = self._copies(slots, report)[:1]
+                messages = {s.index: self._independent_message(s) for s in todo}
             if not todo:
                 break  # every coder agrees with the selection: more rounds add no evidence
-            await asyncio.gather(
-                *(self._ask(s, self._repair_message(s, report), round_=round_ + 1) for s in todo)
+            await gather_or_cancel(
+                *(self._ask(s, messages[s.index], round_=round_ + 1) for s in todo)
             )
         if report is None:
             reason = self.stopped or (
@@ -291,6 +312,90 @@ class _Run:
             )
             return self._solution(None, None, error=reason, rounds=rounds)
         return await self._finish(report, sandbox, rounds, generated, inputs)
+
+    async def _verify(
+        self,
+        sandbox: Sandbox,
+        candidates: list[Candidate],
+        generated: list[str],
+        inputs: list[tuple[Any, ...]] | None,
+        rulings: list[str],
+    ) -> VerificationReport:
+        report = await averify(
+            self.task,
+            candidates,
+            sandbox=sandbox,
+            n_inputs=self.cfg.verify.n_inputs,
+            call_timeout_s=self.cfg.verify.call_timeout_s,
+            threshold=self.cfg.verify.threshold,
+            generated_tests=generated,
+            inputs=inputs,
+            adjudicated_tests=rulings,
+        )
+        self._record_report(report)
+        return report
+
+    def _disputed_between_rivals(self, report: VerificationReport) -> bool:
+        return (
+            self.adjudications < self.cfg.verify.adjudicate
+            and self.cfg.test_designer
+            and self.task.entry_point is not None
+            and not self.stopped
+            and bool(report.evidence.counterexamples)
+        )
+
+    async def _adjudicate(self, report: VerificationReport) -> str | None:
+        """Tests, from the task alone, for the inputs the leading behaviour and its strongest
+        rival answer differently; None when the designer decides none of them."""
+        self.adjudications += 1
+        clusters = {c.index: c.probability for c in report.evidence.clusters}
+        rival = max(
+            {ce.cluster for ce in report.evidence.counterexamples},
+            key=lambda i: clusters.get(i, 0.0),
+        )
+        cases = [ce for ce in report.evidence.counterexamples if ce.cluster == rival][:3]
+        lines = "\n".join(
+            f"- `{ce.call}`: one program gives {ce.selected_output}, the other {ce.rival_output}"
+            for ce in cases
+        )
+        client = self._client(self.models["test_designer"], "test_designer")
+        label = f"test_designer.adjudicate{self.adjudications}"
+        conversation = Conversation(label, client, prompt("adjudicate"), self.recorder)
+        try:
+            text = await conversation.say(f"Task:\n{self.task.prompt}\n\nDisagreements:\n{lines}")
+        except BudgetExceededError as exc:
+            self.stopped = f"budget spent: {exc}"
+            return None
+        except Exception as exc:  # the dispute stays a dispute
+            if ends_run(exc):
+                raise
+            self.recorder.emit("error", agent=label, type=type(exc).__name__, message=str(exc))
+            return None
+        tests = parse_tests_reply(text)
+        self.recorder.emit(
+            "adjudication", agent=label, cases=[ce.call for ce in cases], tests=tests or None
+        )
+        return tests or None
+
+    def _copies(self, slots: list[_Slot], report: VerificationReport) -> list[_Slot]:
+        """Coders whose candidate is the selected program itself, sampled again: the selected
+        one's cluster when it holds only one distinct program."""
+        selected = report.selected
+        if selected is None or report.verified:
+            return []
+        return [
+            s
+            for s in slots
+            if s.candidate is not None
+            and s.candidate.id != selected.id
+            and same_program(s.candidate.code, selected.code)
+        ]
+
+    def _independent_message(self, slot: _Slot) -> str:
+        strategies = prompt_lines("strategies")
+        strategy = strategies[(slot.index + 3) % len(strategies)]
+        self.recorder.emit("repair", agent=slot.conversation.label, feedback="independent re-solve")
+        return prompt("independent", strategy=strategy)
 
     def _slots(self) -> list[_Slot]:
         strategies = prompt_lines("strategies")
@@ -351,6 +456,8 @@ class _Run:
             self.recorder.emit("error", agent=label, type="BudgetExceeded", message=str(exc))
             return
         except Exception as exc:  # a model that fails must not sink the other candidates
+            if ends_run(exc):  # ...but a broken endpoint fails them all: stop now
+                raise
             self.errors.append(f"{label}: {exc}")
             self.recorder.emit("error", agent=label, type=type(exc).__name__, message=str(exc))
             return
@@ -389,6 +496,8 @@ class _Run:
         try:
             text = await conversation.say(f"Task:\n{self.task.prompt}")
         except Exception as exc:
+            if ends_run(exc):
+                raise
             self.errors.append(f"test_designer: {exc}")
             self.recorder.emit(
                 "error", agent="test_designer", type=type(exc).__name__, message=str(exc)
@@ -409,6 +518,10 @@ class _Run:
         selected = report.selected
         if selected is None:
             return self._solution(report, None, error="no candidate could be run", rounds=rounds)
+        if report.verdict is Verdict.FAILED:
+            # Every candidate fails the task's own examples: none of them is shown as the
+            # answer (report.selected still names the closest, for whoever wants to look).
+            return self._solution(report, None, error=report.reasons[0], rounds=rounds)
         optimization = None
         if self.cfg.optimizer.enabled and report.verified and not self.stopped:
             optimization = await self._optimize(selected, sandbox, generated, inputs)
@@ -429,7 +542,8 @@ class _Run:
                 {"name": a.name, "mime_type": a.mime_type, "size": a.size} for a in final.artifacts
             ],
         )
-        verdict, reasons = report.verdict, list(report.reasons)
+        verdict: Verdict = report.verdict
+        reasons = list(report.reasons)
         error = None
         if not final.ok:
             verdict = Verdict.FAILED if verdict is not Verdict.VERIFIED else Verdict.DISPUTED
@@ -493,6 +607,8 @@ class _Run:
         try:
             verdict = parse_judge_reply(await conversation.say(message))
         except Exception as exc:
+            if ends_run(exc):
+                raise
             self.recorder.emit("error", agent="judge", type=type(exc).__name__, message=str(exc))
             return None
         if verdict is None:
@@ -531,6 +647,9 @@ class _Run:
             report=report,
             **extra,
         )
+
+    def _usage_json(self) -> dict[str, Any]:
+        return {k: v.model_dump() for k, v in self._usage().items()}
 
     def _usage(self) -> dict[str, AgentUsage]:
         fields = set(AgentUsage.model_fields)  # AgentUsage is the public subset of the totals

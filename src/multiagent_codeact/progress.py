@@ -1,7 +1,9 @@
 """Progress of `mcodeact solve` and `mcodeact run`: each task's phase, read from its events.
 
 `TaskProgress` is an event sink that only watches: it turns the run's events into a phase a
-person can follow ("coders 3/4 answered", "verifying", "repair round 1: 1/2 answered").
+person can follow ("coders 3/4 answered", "verifying", "repair round 1: 1/2 answered"), which
+agents are waiting on their model (with the tokens streamed so far when replies stream), and
+the run's tokens and cost.
 `ProgressDisplay` shows one line per task on stderr, a live spinner on a terminal and one
 plain line per finished task otherwise (CI logs, pipes), so stdout stays clean for `--json`.
 """
@@ -49,11 +51,16 @@ class TaskProgress:
     run_id: str | None = None
     verdict: str | None = None
     tokens: int = 0
+    cost_usd: float = 0.0
+    priced: bool = False
+    wants_tokens: bool = False
+    """Ask for `token` events (a live view: replies then stream, and the counts move)."""
     started: float | None = None
     finished: float | None = None
     _answered: dict[int, int] = field(default_factory=dict)
     _expected: dict[int, int] = field(default_factory=dict)
     _verdicts: int = 0
+    _asking: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __call__(self, event: Event) -> None:
@@ -70,10 +77,27 @@ class TaskProgress:
             return 0.0
         return (self.finished or time.monotonic()) - self.started
 
+    @property
+    def asking(self) -> dict[str, int]:
+        """Agents waiting on their model now, with the tokens streamed to each so far."""
+        with self._lock:
+            return dict(self._asking)
+
     def _apply(self, event: Event) -> None:
         kind, data = event.kind, event.data
+        if kind == "token":
+            agent = event.agent or "?"
+            self._asking[agent] = self._asking.get(agent, 0) + 1
+            return
+        if kind == "message" and event.agent == "user" and isinstance(data.get("to"), str):
+            self._asking[data["to"]] = 0
+        elif kind in ("model_call", "candidate", "error", "judge") and event.agent:
+            self._asking.pop(event.agent, None)
         if kind == "model_call":
             self.tokens += _int(data.get("prompt_tokens")) + _int(data.get("completion_tokens"))
+            cost = data.get("cost_usd")
+            self.cost_usd += float(cost) if isinstance(cost, int | float) else 0.0
+            self.priced = self.priced or data.get("price_known") is True
         if kind == "run_started":
             self.run_id, self.started = event.run_id, time.monotonic()
             self._expected[0] = self.candidates
@@ -99,6 +123,15 @@ class TaskProgress:
             self.verdict = str(data.get("verdict"))
             self.finished = time.monotonic()
             self.phase = self.verdict
+            self._asking.clear()
+
+    def activity(self) -> str:
+        """Who is waiting on a model, then the run's tokens and cost: "coder1 ▸ 120 tok · ..."."""
+        parts = [f"{a} ▸ {n} tok" if n else f"{a} …" for a, n in sorted(self.asking.items())]
+        parts.append(f"{self.tokens:,} tokens")
+        if self.priced:
+            parts.append(f"${self.cost_usd:.4f}")
+        return " · ".join(parts)
 
     def _answers(self, round_: int) -> str:
         got, expected = self._answered.get(round_, 0), self._expected.get(round_, 0)
@@ -152,7 +185,7 @@ class ProgressDisplay:
                 grid.add_row(Text("·", "dim"), Text(task.label, "dim"), task.phase)
             else:
                 spinner.text = ""
-                extra = f"  {task.tokens:,} tokens · {task.elapsed_s:.0f} s"
+                extra = f"  {task.activity()} · {task.elapsed_s:.0f} s"
                 grid.add_row(spinner, Text(task.label), Text(task.phase + extra))
         return grid
 

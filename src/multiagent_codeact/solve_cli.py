@@ -1,9 +1,11 @@
 """`mcodeact solve`, `mcodeact run` and `mcodeact config`: the pipeline from the command line.
 
 Exit codes: 0 when every task was verified, 1 when some were not (disputed or failed), 2 for
-bad usage, a bad pipeline or script file, or no model configured. Progress and notices go to
-stderr; stdout holds the answer (or, with `--json`, only JSON). Every run is recorded in the
-run store, and the closing lines say where and how to look at it.
+bad usage, a bad pipeline or script file, no model configured, or a broken model endpoint (the
+run stops at the first call that shows it). Progress and notices go to stderr, fed from the
+run's event stream (`streaming.stream`, the same events the run log records); stdout holds the
+answer (or, with `--json`, only JSON). Every run is recorded in the run store, and the closing
+lines say where and how to look at it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from rich.text import Text
 from .domain import Solution, Task
 from .errors import InputFileError
 from .progress import ProgressDisplay, TaskProgress, task_label
+from .task_options import with_task_options
 
 if TYPE_CHECKING:  # the pipeline's modules load AutoGen and openai: imported on use, not here
     from .config import PipelineConfig
@@ -114,6 +117,26 @@ def solve_command(
         Path | None,
         typer.Option("--config", metavar="FILE.yaml", help="Settings from a pipeline file."),
     ] = None,
+    entry_point: Annotated[
+        str | None,
+        typer.Option(
+            "--entry-point",
+            metavar="NAME",
+            help="The function to write (default: the one TASK names, as in 'function f(x)').",
+        ),
+    ] = None,
+    examples: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--example",
+            metavar="ASSERT",
+            help="A trusted example, e.g. 'assert add(2, 3) == 5' (repeatable).",
+        ),
+    ] = None,
+    tests_file: Annotated[
+        Path | None,
+        typer.Option("--tests", metavar="FILE.py", help="Trusted tests: asserts or test_*()."),
+    ] = None,
     scripted: ScriptedOpt = None,
     optimize: OptimizeOpt = False,
     as_json: JsonOpt = False,
@@ -145,6 +168,7 @@ def solve_command(
         the_task = as_task(task)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="TASK") from None
+    the_task = with_task_options(the_task, entry_point, examples or [], tests_file)
     raise typer.Exit(_execute(cfg, [the_task], scripted, as_json, runs_dir, single=True))
 
 
@@ -203,7 +227,12 @@ def _execute(
         store = RunStore(runs_dir)
         many = len(tasks) > 1
         progress = [
-            TaskProgress(task_label(t, i + 1 if many else None), cfg.candidates, cfg.judge)
+            TaskProgress(
+                task_label(t, i + 1 if many else None),
+                cfg.candidates,
+                cfg.judge,
+                wants_tokens=err.is_terminal,  # a live view: stream the replies
+            )
             for i, t in enumerate(tasks)
         ]
         progress[0].phase = "starting the sandbox"
@@ -229,8 +258,8 @@ async def _solve_all(
     progress: list[TaskProgress],
     display: ProgressDisplay,
 ) -> list[Solution]:
-    from .pipeline import asolve
     from .sandbox import Sandbox
+    from .streaming import stream
 
     solutions: list[Solution] = []
     sandbox = Sandbox(
@@ -242,7 +271,12 @@ async def _solve_all(
     async with sandbox:
         for task, watcher in zip(tasks, progress, strict=True):
             watcher.phase = "starting"
-            solution = await asolve(task, config=cfg, sinks=[watcher], sandbox=sandbox, store=store)
+            run = stream(
+                task, config=cfg, sandbox=sandbox, store=store, tokens=watcher.wants_tokens
+            )
+            async for event in run:
+                watcher(event)
+            solution = run.solution
             display.task_done(watcher, solution)
             solutions.append(solution)
     return solutions

@@ -11,7 +11,12 @@ import openai
 import pytest
 from model_helpers import Sleeps, config_for, messages
 
-from multiagent_codeact.errors import BudgetExceededError, ModelCallError
+from multiagent_codeact.errors import (
+    BudgetExceededError,
+    ModelAuthError,
+    ModelCallError,
+    ModelNotFoundError,
+)
 from multiagent_codeact.models import (
     Backoff,
     Budget,
@@ -90,8 +95,10 @@ async def test_5xx_until_retries_are_spent(backoff: Backoff, sleeps: Sleeps) -> 
     assert c.usage.total.failed_calls == 1
 
 
-@pytest.mark.parametrize("status", [400, 401, 404, 422])
-async def test_other_4xx_are_not_retried(backoff: Backoff, status: int) -> None:
+@pytest.mark.parametrize("status", [400, 409, 422])
+async def test_other_4xx_are_not_retried_and_lose_only_the_call(
+    backoff: Backoff, status: int
+) -> None:
     async with (
         ScriptedModelServer(coder(Reply(status=status), "4")) as server,
         make_client(config_for(server.base_url), agent="coder", backoff=backoff) as c,
@@ -99,8 +106,29 @@ async def test_other_4xx_are_not_retried(backoff: Backoff, status: int) -> None:
         with pytest.raises(ModelCallError, match=f"HTTP {status} after 1 attempt ") as info:
             await c.create(messages())
     assert "not retryable" in str(info.value)
+    assert not info.value.ends_run and info.value.agent == "coder"
     assert isinstance(info.value.__cause__, openai.APIStatusError)
     assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [(401, ModelAuthError), (403, ModelAuthError), (404, ModelNotFoundError)],
+)
+async def test_a_broken_setup_is_typed_and_not_retried(
+    backoff: Backoff, status: int, expected: type[ModelCallError]
+) -> None:
+    async with (
+        ScriptedModelServer(coder(Reply(status=status), "4")) as server,
+        make_client(config_for(server.base_url), agent="coder", backoff=backoff) as c,
+    ):
+        with pytest.raises(expected) as info:
+            await c.create(messages())
+    assert info.value.ends_run and info.value.status == status and info.value.attempts == 1
+    assert isinstance(info.value.__cause__, openai.APIStatusError)
+    assert len(server.requests) == 1
+    (record,) = c.usage.records
+    assert record.error == str(info.value)
 
 
 async def test_a_timeout_is_retried(backoff: Backoff) -> None:

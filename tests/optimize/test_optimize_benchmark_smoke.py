@@ -31,9 +31,12 @@ def test_optimizer_benchmark_json_smoke() -> None:
     rows = {r["case"]: r for r in report["rows"]}
     assert set(rows) == {"count_pairs", "fib", "total"}
     assert rows["count_pairs"]["status"] == "accepted"
-    assert rows["count_pairs"]["rejected"] == ["test"]  # the wrong-faster offer
+    assert [r["kind"] for r in rows["count_pairs"]["rejected"]] == [
+        "test"
+    ]  # the wrong-faster offer
     assert rows["fib"]["status"] == "accepted"
-    assert rows["fib"]["rejected"] == ["slower", "test"]
+    # The slower offer is exponential: on the grown inputs it is slower or runs out of time.
+    assert [r["kind"] for r in rows["fib"]["rejected"]] in (["slower", "test"], ["hangs", "test"])
     assert rows["total"]["status"] == "already_fast" and rows["total"]["model_calls"] == 0
     summary = report["summary"]
     assert summary["pass_to_fail"] == 0 and summary["wrong_rewrites_accepted"] == 0

@@ -11,16 +11,29 @@ from multiagent_codeact.scripted import ChatRequest, Script, ScriptedModelServer
 
 from .conftest import FAST_CONFIG, LINEAR, QUADRATIC, TASK, model_for, rewrite_reply
 
-CODER_REPLY = (
-    f"## Explanation\nTwo loops.\n\n## Code\n```python\n{QUADRATIC}```\n\n"
-    "## Tests\n```python\nassert count_pairs([1, 2, 1, 1]) == 3\n```\n"
-)
+# A second, independent quadratic implementation: two distinct programs that agree, which is
+# what verification needs before the optimizer gets to work.
+QUADRATIC_2 = """\
+def count_pairs(xs):
+    total = 0
+    for i, x in enumerate(xs):
+        total += sum(1 for y in xs[i + 1 :] if y == x)
+    return total
+"""
+
+
+def coder_reply(code: str) -> str:
+    return (
+        f"## Explanation\nTwo loops.\n\n## Code\n```python\n{code}```\n\n"
+        "## Tests\n```python\nassert count_pairs([1, 2, 1, 1]) == 3\n```\n"
+    )
 
 
 async def solve(sandbox: Sandbox, *, enabled: bool) -> tuple[Solution, list[Event], dict[str, int]]:
     def handler(request: ChatRequest) -> str | None:
         if request.role == "coder":
-            return CODER_REPLY
+            first = "most direct way" in request.last_user
+            return coder_reply(QUADRATIC if first else QUADRATIC_2)
         if request.role == "optimizer":
             return rewrite_reply(LINEAR)
         return None
@@ -56,6 +69,6 @@ async def test_the_pipeline_keeps_an_accepted_rewrite(sandbox: Sandbox) -> None:
 
 async def test_the_optimizer_is_off_by_default(sandbox: Sandbox) -> None:
     solution, events, calls = await solve(sandbox, enabled=False)
-    assert solution.code == QUADRATIC and solution.optimization is None
+    assert solution.code in (QUADRATIC, QUADRATIC_2) and solution.optimization is None
     assert "optimizer" not in calls
     assert not [e for e in events if e.kind == "optimization"]

@@ -49,7 +49,15 @@ async def test_two_correct_among_three_wrong_are_found_and_verified(sandbox: San
         ),
         cand("w-square", "def f(x):\n    return x * x", "assert f(1) == 1\n"),
     ]
-    report = await averify(Task(prompt=ABS_PROMPT, entry_point="f"), candidates, sandbox=sandbox)
+    # A test designer's suite, written from the task alone: the independent evidence that two
+    # of five coders agreeing needs (the coders' own tests cannot vouch for their code).
+    designed = "assert f(-2) == 2\nassert f(9) == 9\nassert f(0) == 0\n"
+    report = await averify(
+        Task(prompt=ABS_PROMPT, entry_point="f"),
+        candidates,
+        sandbox=sandbox,
+        generated_tests=[designed],
+    )
 
     assert report.verdict is Verdict.VERIFIED and report.verified
     assert report.selected is not None and report.selected.id in {"g-abs", "g-branch"}
@@ -64,8 +72,8 @@ async def test_two_correct_among_three_wrong_are_found_and_verified(sandbox: San
     assert {x.cluster for x in report.evidence.counterexamples} == rivals
     # Generated tests are evidence, not filters: the wrong candidates are still "ok".
     assert all(c.status == "ok" for c in report.evidence.candidates)
-    assert evidence_of(report, "g-abs").tests_passed == 5 + 3  # all but the wrong ones' own
-    assert evidence_of(report, "g-abs").tests_total == 9
+    assert evidence_of(report, "g-abs").tests_passed == 5 + 3 + 3  # all but the wrong ones'
+    assert evidence_of(report, "g-abs").tests_total == 9 + 3
     wrong_test = next(t for t in report.evidence.tests if t.code == "assert f(-3) == -3")
     assert wrong_test.passed_by == ["w-identity"]
     assert report.evidence.inputs > 10
@@ -85,8 +93,9 @@ async def test_the_same_code_twice_is_not_two_independent_votes(sandbox: Sandbox
     report = await averify(Task(prompt=ABS_PROMPT, entry_point="f"), candidates, sandbox=sandbox)
     assert sorted(cluster_of(report, "w1")) == ["w1", "w2"]
     assert report.verdict is Verdict.DISPUTED
-    probabilities = sorted(c.probability for c in report.evidence.clusters)
-    assert probabilities == pytest.approx([0.5, 0.5], abs=0.01)
+    low, high = sorted(c.probability for c in report.evidence.clusters)
+    assert high - low < 0.05  # one program against one: neither is ahead
+    assert any("one program against a rival" in r for r in report.reasons), report.reasons
 
 
 async def test_trusted_tests_filter_and_record_the_failure(sandbox: Sandbox) -> None:
@@ -143,7 +152,7 @@ async def test_counterexamples_are_small_inputs_on_which_the_rival_differs(
     examples = report.evidence.counterexamples
     assert 1 <= len(examples) <= 3
     for example in examples:
-        assert example.call.startswith("f(") and len(example.call) <= 16
+        assert example.call.startswith("f(") and len(example.call) <= 24
         (xs,) = ast.literal_eval(example.call[1:] + ",")  # "(…,)" as a tuple
         assert len(xs) >= 2
         assert example.selected_output == repr(sum(xs))
@@ -161,8 +170,9 @@ async def test_a_single_candidate_with_nothing_to_check_it_is_not_verified(
     report = await averify(task, only, sandbox=sandbox, n_inputs=30)
     assert report.verdict is Verdict.DISPUTED
     assert report.selected is not None and report.selected.id == "only"
-    assert report.confidence < 0.2
-    assert any("no example, test or independent candidate" in r for r in report.reasons)
+    assert report.confidence <= 0.7  # the prior alone: nothing agrees or disagrees with it
+    assert report.reasons[0].startswith("only one program (only) passes")
+    assert any("no example or test of its own" in r for r in report.reasons)
     assert report.evidence.inputs > 0  # the generic mix still gave inputs to call it on
 
 
@@ -175,7 +185,10 @@ async def test_no_candidate_satisfying_the_examples_fails(sandbox: Sandbox) -> N
     report = await averify(Task(prompt=prompt, entry_point="f"), candidates, sandbox=sandbox)
     assert report.verdict is Verdict.FAILED
     assert report.confidence == 0.0
-    assert report.reasons == ["no candidate passes the task's own examples and tests"]
+    assert report.reasons == [
+        "no candidate passes the task's own examples and tests "
+        "(`assert f(2) == 4`; `assert f(3) == 9`)"
+    ]
     assert {t.id: t.passed_by for t in report.evidence.tests} == {
         "example.1": ["double"],
         "example.2": ["plus6"],
@@ -197,7 +210,7 @@ async def test_candidates_that_all_fail_the_only_example_are_not_verified(
         Task(prompt=prompt, entry_point="f"), candidates, sandbox=sandbox, n_inputs=30
     )
     assert report.verdict is not Verdict.VERIFIED
-    assert report.confidence < 0.1
+    assert report.confidence < 0.5
     assert any("example.1" in note for note in report.evidence.notes)
 
 
@@ -280,18 +293,19 @@ async def test_bad_candidates_are_recorded_and_a_good_one_still_selected(
 
     hang = evidence_of(report, "hang")
     assert hang.status == "rejected"  # its example timed out
-    assert hang.calls == {"timeout": 3, "skipped": n - 3}
+    assert hang.calls == {}  # out on the example already: never called on the inputs
     assert hang.failures[0].outcome == "timeout"
 
     crash = evidence_of(report, "crash")
     assert crash.status == "ok"
-    assert crash.calls["value"] >= 1 and crash.calls["skipped"] >= 1
-    assert crash.calls["value"] + crash.calls["skipped"] == n
+    # Each crash is the outcome of its own input; a fresh process answers the ones after it.
+    assert crash.calls["value"] >= 1 and crash.calls["raised"] >= 1
+    assert sum(crash.calls.values()) == n
 
     assert evidence_of(report, "flood").calls == {"value": n}
     unpicklable = evidence_of(report, "unpicklable")
     assert unpicklable.status == "rejected"  # f(-2) returned a function
-    assert unpicklable.calls == {"value": n}
+    assert unpicklable.calls == {}  # rejected by the example: not called on the inputs
     assert "lambda" in (unpicklable.failures[0].actual or "")
 
     selected_cluster = cluster_of(report, report.selected.id)
@@ -302,7 +316,8 @@ async def test_bad_candidates_are_recorded_and_a_good_one_still_selected(
 async def test_a_candidate_that_crashes_on_every_call_agrees_with_no_one(
     sandbox: Sandbox,
 ) -> None:
-    # Its calls are all skipped: unknown, so it must not join (or merge) other clusters.
+    # Its calls all crash (then, past the restart limit, are skipped): it returns nothing, so it
+    # must not join (or merge) other clusters.
     candidates = [
         cand("crash", "import os\ndef f(x):\n    os._exit(0)"),
         cand("identity", "def f(x):\n    return x"),
@@ -316,7 +331,8 @@ async def test_a_candidate_that_crashes_on_every_call_agrees_with_no_one(
     assert cluster_of(report, "crash") == ["crash"]
     assert cluster_of(report, "identity") == ["identity"]
     assert sorted(cluster_of(report, "good")) == ["good", "good2"]
-    assert evidence_of(report, "crash").calls == {"skipped": report.evidence.inputs}
+    crash_calls = evidence_of(report, "crash").calls
+    assert set(crash_calls) <= {"raised", "skipped"} and crash_calls.get("raised", 0) >= 1
     assert report.alternatives["majority"] in {"good", "good2"}
 
 

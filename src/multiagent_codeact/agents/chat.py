@@ -1,8 +1,9 @@
 """One AgentChat agent per role instance, driven through run_stream so nothing goes unrecorded.
 
 `agent.run()` drops inner events (DESIGN.md §3); consuming `run_stream()` gives every message
-and streaming chunk. Chunks are not recorded one by one (a reply would become hundreds of
-events); the full message that follows them is.
+and streaming chunk. Chunks are not recorded (a reply would become hundreds of events): they go
+out as transient `token` events to the sinks that want them, and the full message that follows
+is recorded. Replies are streamed only when some sink wants tokens and the model can stream.
 """
 
 from __future__ import annotations
@@ -48,10 +49,12 @@ class Conversation:
         system_message: str,
         recorder: Recorder,
         *,
-        stream: bool = False,
+        stream: bool | None = None,
     ) -> None:
         self.label = label
         self.recorder = recorder
+        if stream is None:  # only worth it when someone watches the tokens
+            stream = recorder.wants_tokens and _can_stream(client)
         # AgentChat names must be identifiers.
         name = "".join(ch if ch.isalnum() else "_" for ch in label)
         self.agent = AssistantAgent(
@@ -72,7 +75,7 @@ class Conversation:
                 if isinstance(last, BaseChatMessage) and last.source != "user":
                     reply = last.to_model_text()
             elif isinstance(item, ModelClientStreamingChunkEvent):
-                continue
+                self.recorder.emit_token(self.label, item.content)
             elif isinstance(item, BaseChatMessage) and item.source == "user":
                 continue  # our own message, recorded above
             else:
@@ -87,3 +90,10 @@ class Conversation:
                     seconds=round(time.perf_counter() - started, 3),
                 )
         return reply
+
+
+def _can_stream(client: ChatCompletionClient) -> bool:
+    """Our metered clients say whether their server streams; others are assumed to."""
+    config = getattr(client, "config", None)
+    capabilities = getattr(config, "capabilities", None)
+    return bool(getattr(capabilities, "stream", True))

@@ -2,9 +2,11 @@
 
 Models are asked for `## Explanation`, `## Code` and `## Tests` sections, and mostly comply;
 the rest of the time the code is unfenced, split over several blocks, preceded or followed by
-prose, named differently from what the task asked, or cut off by the token limit. A reply that
-still yields usable code is used; one that does not becomes feedback naming what was wrong,
-never an exception.
+prose, named differently from what the task asked, or cut off by the token limit. Small models
+(measured with SmolLM2-135M, tests/agents/replies/) also put their asserts inside the code,
+trail off into prose inside the fence, and answer the test designer with an implementation. A
+reply that still yields usable code is used; one that does not becomes feedback naming what
+was wrong, never an exception.
 """
 
 from __future__ import annotations
@@ -83,21 +85,29 @@ def parse_coder_reply(
     try:
         ast.parse(code)
     except SyntaxError as exc:
-        if cut:
-            problems.append(
-                "the reply was cut off before the code ended: reply again with shorter "
-                "explanation and the complete code"
-            )
-        else:
-            problems.append(f"the code does not parse: {exc.msg} (line {exc.lineno})")
-        return ParsedReply(explanation=explanation, problems=problems, truncated=cut)
+        kept = _parsing_prefix(code, exc.lineno or 1, entry_point)
+        if kept is None:
+            if cut:
+                problems.append(
+                    "the reply was cut off before the code ended: reply again with shorter "
+                    "explanation and the complete code"
+                )
+            else:
+                problems.append(f"the code does not parse: {exc.msg} (line {exc.lineno})")
+            return ParsedReply(explanation=explanation, problems=problems, truncated=cut)
+        problems.append(
+            f"the code from line {exc.lineno} on does not parse ({exc.msg}) and "
+            "was left out: send only complete Python in the code block"
+        )
+        code = kept
+    code, inline_tests = _split_asserts(code, entry_point)
     code, renamed = _fix_entry_point(code, entry_point)
     if renamed:
         problems.append(renamed)
     elif entry_point is not None and not _defines(code, entry_point):
         problems.append(f"the code does not define a function named {entry_point!r}")
         return ParsedReply(explanation=explanation, problems=problems, truncated=cut)
-    tests = "\n".join(b.body.rstrip() for b in test_blocks if _parses(b.body))
+    tests = "\n".join([*(b.body.rstrip() for b in test_blocks if _parses(b.body)), *inline_tests])
     return ParsedReply(
         code=code, tests=tests + ("\n" if tests else ""), explanation=explanation,
         problems=problems, truncated=cut,
@@ -105,12 +115,18 @@ def parse_coder_reply(
 
 
 def parse_tests_reply(text: str) -> str:
-    """The Python in a test designer's reply (every fenced block, or the bare asserts)."""
-    blocks = [b for b in _blocks(text) if b.lang not in _NOT_PYTHON and _parses(b.body)]
-    if blocks:
-        return "\n".join(b.body.rstrip() for b in blocks) + "\n"
-    asserts = [line.strip() for line in text.splitlines() if line.strip().startswith("assert ")]
-    return "\n".join(a for a in asserts if _parses(a)) + ("\n" if asserts else "")
+    """The tests in a test designer's reply: from every fenced block that parses, its asserts,
+    test_* functions, imports and plain assignments (an implementation the designer wrote
+    anyway is left out: it would replace the code under test); else the bare assert lines."""
+    tests = [t for b in _blocks(text) if b.lang not in _NOT_PYTHON for t in _test_parts(b.body)]
+    if not tests:
+        tests = [
+            line.strip()
+            for line in text.splitlines()
+            if line.strip().startswith("assert ") and _parses(line.strip())
+        ]
+    has_check = any(t.startswith(("assert", "def test")) for t in tests)
+    return "\n".join(tests) + "\n" if has_check else ""
 
 
 class JudgeVerdict(BaseModel):
@@ -193,6 +209,62 @@ def _explanation(text: str, blocks: list[_Block]) -> str:
     prose = "".join(pieces)
     prose = _HEADING.sub("", prose)
     return re.sub(r"\n{3,}", "\n\n", prose).strip()
+
+
+def _test_parts(body: str) -> list[str]:
+    """The top-level statements of `body` that belong in a test suite, as source."""
+    try:
+        tree = ast.parse(body)
+    except SyntaxError:
+        return []
+    keep = []
+    for stmt in tree.body:
+        is_test_def = isinstance(stmt, ast.FunctionDef) and stmt.name.startswith("test")
+        plain = isinstance(stmt, ast.Assert | ast.Import | ast.ImportFrom | ast.Assign)
+        if is_test_def or plain:
+            source = ast.get_source_segment(body, stmt, padded=True)
+            if source:
+                keep.append(source.rstrip())
+    return keep
+
+
+def _split_asserts(code: str, entry_point: str | None) -> tuple[str, list[str]]:
+    """A function task's code without its top-level asserts, and those asserts: they are the
+    model's tests, and left in they run (and can fail) when the code is loaded."""
+    if entry_point is None:
+        return code, []
+    tree = ast.parse(code)
+    asserts = [s for s in tree.body if isinstance(s, ast.Assert)]
+    if not asserts or len(asserts) == len(tree.body):
+        return code, []
+    lines = code.splitlines(keepends=True)
+    moved: list[str] = []
+    drop: set[int] = set()
+    for stmt in asserts:
+        end = stmt.end_lineno or stmt.lineno
+        moved.append("".join(lines[stmt.lineno - 1 : end]).strip())
+        drop.update(range(stmt.lineno - 1, end))
+    kept = "".join(line for i, line in enumerate(lines) if i not in drop)
+    return kept.rstrip() + "\n", moved
+
+
+def _parsing_prefix(code: str, error_line: int, entry_point: str | None) -> str | None:
+    """The code up to the last complete top-level statement before a syntax error, if that
+    still does the job (defines the entry point, or sets `result`); else None.
+
+    Only whole top-level statements are dropped: a function whose body does not parse is
+    left out entirely, never cut in half.
+    """
+    lines = code.splitlines(keepends=True)
+    wanted = entry_point if entry_point is not None else "result"
+    for cut in range(min(error_line - 1, len(lines)), 0, -1):
+        after = next((line for line in lines[cut:] if line.strip()), "")
+        if after[:1].isspace():
+            continue  # inside a statement: not a place to cut
+        prefix = "".join(lines[:cut]).rstrip() + "\n"
+        if _parses(prefix):
+            return prefix if _defines(prefix, wanted) else None
+    return None
 
 
 def _looks_like_code(text: str) -> bool:

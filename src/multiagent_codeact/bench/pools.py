@@ -131,7 +131,9 @@ async def _run(
 
     async def chunk(part: Sequence[Sequence[Any]]) -> list[CallOutcome]:
         async with gate:
-            run = await run_program(sb, code, entry, inputs=part, call_timeout_s=CALL_TIMEOUT_S)
+            run = await run_program(
+                sb, code, entry, inputs=part, call_timeout_s=CALL_TIMEOUT_S, stop_at_timeout=False
+            )
         if run.load_error is not None:
             err = f"{run.load_error.type}: {run.load_error.message}"
             return [CallOutcome(kind="raised", error=f"LoadError: {err}") for _ in part]
@@ -196,13 +198,15 @@ async def compute_problem_data(
     plus_inputs = [hidden[i] for i in plus_idx]
     ref_base = [reference[i] for i in base_idx]
     ref_plus = [reference[i] for i in plus_idx]
-    tol = {"atol": problem.float_atol, "rtol": FLOAT_RTOL}
+    # HumanEval+'s own judgement: Python's ==, floats within the problem's tolerance.
+    tol: dict[str, float] = {"atol": problem.float_atol, "rtol": FLOAT_RTOL}
 
     def differs(ref: Sequence[CallOutcome], got: Sequence[CallOutcome]) -> list[bool]:
         """Where `got` behaves otherwise. A skipped call (the job died or ran out of budget)
         proves nothing, so it never counts as a difference; nor, for variants, as a match."""
         return [
-            g.kind != "skipped" and not same_outcome(r, g, **tol)
+            g.kind != "skipped"
+            and not same_outcome(r, g, atol=tol["atol"], rtol=tol["rtol"], exact=False)
             for r, g in zip(ref, got, strict=True)
         ]
 

@@ -3,6 +3,8 @@
 It is an AutoGen `ChatCompletionClient`, so any AgentChat agent takes it as `model_client`.
 Per call, in order: budget check, cache lookup, a concurrency slot, the request (retried on
 transient failures with backoff), then one `CallRecord` to `Usage`, `Budget` and `on_call`.
+A failure that shows a broken set-up (nothing listening, a rejected key, no such model, not an
+OpenAI API) is not retried: it raises a `ModelEndpointError` saying what to fix (diagnose.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any, Literal
 
+import openai
 from autogen_core import CancellationToken
 from autogen_core.models import (
     ChatCompletionClient,
@@ -41,8 +44,10 @@ from pydantic import BaseModel
 from ..errors import ModelCallError, ModelNotConfiguredError
 from .cache import ResponseCache, cache_key
 from .config import ModelConfig, display_url, read_api_key
+from .diagnose import ListModels, diagnose, list_models, scrub
 from .limiter import Limiter
 from .pricing import cost_usd
+from .protocol import install_check
 from .retry import Backoff, Failure, classify
 from .usage import Budget, CallRecord, Usage
 
@@ -54,6 +59,7 @@ SAMPLE_ARG = "sample"
 
 log = logging.getLogger(__name__)
 _MAX_ERROR_CHARS = 500
+_PARTIAL = "the stream had already produced output, not retried"
 
 
 @dataclass
@@ -66,6 +72,7 @@ class _Call:
     t0: float = field(default_factory=time.perf_counter)
     attempts: int = 0
     queued_s: float = 0.0
+    usage_estimated: bool = False
 
 
 class MeteredChatClient(ChatCompletionClient):
@@ -73,7 +80,8 @@ class MeteredChatClient(ChatCompletionClient):
 
     `sample` tells apart requests that are otherwise identical, so that N independent
     candidates for one prompt get N cache entries; set it per client, or per call with
-    `extra_create_args={"sample": i}`.
+    `extra_create_args={"sample": i}`. `key` is only used to keep it out of error messages a
+    server echoed it into; `models` lists the server's models when a request gets a 404.
     """
 
     def __init__(
@@ -88,8 +96,12 @@ class MeteredChatClient(ChatCompletionClient):
         on_call: OnCall | None = None,
         backoff: Backoff | None = None,
         sample: int = 0,
+        key: str | None = None,
+        models: ListModels | None = None,
     ) -> None:
         self._inner = inner
+        self._api_key = key
+        self._models = models
         self._config = config
         self.agent = agent
         self.usage = usage if usage is not None else Usage()
@@ -197,9 +209,12 @@ class MeteredChatClient(ChatCompletionClient):
             async with aclosing(attempts):
                 async for item in attempts:
                     if isinstance(item, CreateResult):
-                        self._account(call, result=item)
-                        await self._cache_put(key, item)
-                    yield item
+                        final = self._with_usage(item, messages, call)
+                        self._account(call, result=final)
+                        await self._cache_put(key, final)
+                        yield final
+                    else:
+                        yield item
         except asyncio.CancelledError:
             self._account(call, error="cancelled")
             raise
@@ -214,7 +229,7 @@ class MeteredChatClient(ChatCompletionClient):
                 async with self._slot(call):
                     return await attempt()
             except Exception as exc:
-                delay = self._after_failure(exc, call)
+                delay = await self._after_failure(exc, call)
             await self._backoff.sleep(delay)
 
     async def _stream_retrying(
@@ -264,7 +279,7 @@ class MeteredChatClient(ChatCompletionClient):
                 return
             if failure is None:
                 failure = RuntimeError("the model stream ended without a final result")
-            delay = self._after_failure(failure, call, partial=yielded)
+            delay = await self._after_failure(failure, call, partial=yielded)
             await self._backoff.sleep(delay)
 
     @asynccontextmanager
@@ -275,8 +290,15 @@ class MeteredChatClient(ChatCompletionClient):
             call.attempts += 1
             yield
 
-    def _after_failure(self, exc: Exception, call: _Call, *, partial: bool = False) -> float:
+    async def _after_failure(self, exc: Exception, call: _Call, *, partial: bool = False) -> float:
         """Seconds to wait before the next attempt; raises (after accounting) when it is over."""
+        broken = await diagnose(
+            exc, self._config, endpoint=self._endpoint, key=self._api_key, models=self._models
+        )
+        if broken is not None:  # the set-up, not the weather: no retry can help
+            broken.attempts, broken.agent = call.attempts, self.agent
+            self._account(call, error=str(broken))
+            raise broken from exc
         failure = classify(exc, now=self._backoff.clock())
         if failure is None:
             # Not the API failing (a bad argument AutoGen rejected, a bug): propagate as is.
@@ -285,7 +307,7 @@ class MeteredChatClient(ChatCompletionClient):
         retries_used = call.attempts - 1
         why = "not retryable"
         if partial:
-            why = "the stream had already produced output, not retried"
+            why = _PARTIAL
         elif failure.retryable and retries_used >= self._config.max_retries:
             why = f"retries exhausted (max_retries={self._config.max_retries})"
         elif failure.retryable:
@@ -304,18 +326,39 @@ class MeteredChatClient(ChatCompletionClient):
         self, exc: Exception, failure: Failure, call: _Call, why: str
     ) -> ModelCallError:
         status = f"HTTP {failure.status}" if failure.status is not None else failure.reason
-        detail = str(exc)
+        detail = " ".join(scrub(str(exc), self._api_key).split())
         if len(detail) > _MAX_ERROR_CHARS:
             detail = detail[:_MAX_ERROR_CHARS] + "..."
         plural = "s" if call.attempts != 1 else ""
+        # A transient fault that outlasted the retries ends the run; a refused request or a
+        # stream cut after its first words loses only this call.
+        ends_run = failure.retryable and why != _PARTIAL
+        fix = f"; {_fix(failure, self._config)}" if ends_run else ""
         return ModelCallError(
             f"model {self._config.model!r} at {self._endpoint} failed with {status} after "
-            f"{call.attempts} attempt{plural} ({why}): {detail}",
+            f"{call.attempts} attempt{plural} ({why}): {detail}{fix}",
             model=self._config.model,
             base_url=self._endpoint,
             status=failure.status,
             attempts=call.attempts,
+            agent=self.agent,
+            ends_run=ends_run,
         )
+
+    def _with_usage(
+        self, result: CreateResult, messages: Sequence[LLMMessage], call: _Call
+    ) -> CreateResult:
+        """A streamed result whose server reported no usage (llama-cpp-python's does not, even
+        when asked) gets an estimate, marked as one, so budgets and totals do not read 0."""
+        usage = result.usage
+        text = result.content if isinstance(result.content, str) else ""
+        if usage.prompt_tokens or usage.completion_tokens or not text:
+            return result
+        estimate = RequestUsage(
+            prompt_tokens=_rough_token_count(messages, []), completion_tokens=len(text) // 4 + 1
+        )
+        call.usage_estimated = True
+        return result.model_copy(update={"usage": estimate})
 
     def _account(
         self,
@@ -344,6 +387,7 @@ class MeteredChatClient(ChatCompletionClient):
             streamed=call.streamed,
             sample=call.sample,
             finish_reason=result.finish_reason if result is not None else None,
+            usage_estimated=call.usage_estimated,
             error=error,
         )
         self.usage.add(record)
@@ -441,6 +485,20 @@ class MeteredChatClient(ChatCompletionClient):
         return self._inner.model_info
 
 
+def _fix(failure: Failure, config: ModelConfig) -> str:
+    """What to do about a transient fault that did not go away."""
+    if failure.status == 429:
+        return "the server keeps rate-limiting: fewer candidates or max_concurrency, or later"
+    if failure.reason == "timeout":
+        return (
+            f"every attempt took over timeout_s={config.timeout_s:g} s: raise timeout_s in the "
+            "model's config, or use a faster model"
+        )
+    if failure.status is not None:
+        return "the server keeps failing: check its logs, or try again later"
+    return "the connection keeps dropping: check the server and the network"
+
+
 def _check_sample(sample: object) -> int:
     if not isinstance(sample, int) or isinstance(sample, bool) or sample < 0:
         raise ValueError(f"sample={sample!r} must be a non-negative int")
@@ -492,9 +550,12 @@ def make_client(
     HTTP transport (its TLS context) costs 30-50 ms per client, and one pool of connections
     serves them all. Closing any of the clients closes it.
     """
+    key = read_api_key(config)
+    # Our own transport when none is given, so the reply check (protocol.py) is always on it.
+    http = install_check(http_client or openai.DefaultAsyncHttpxClient())
     kwargs: dict[str, Any] = {
         "model": config.model,
-        "api_key": read_api_key(config),
+        "api_key": key,
         # Always explicit: with no base_url, AutoGen sends "claude-*", "gemini-*" and "Llama-*"
         # models to their vendors (with our OpenAI key), and openai reads $OPENAI_BASE_URL.
         "base_url": config.endpoint,
@@ -505,9 +566,12 @@ def make_client(
     }
     if config.temperature is not None:
         kwargs["temperature"] = config.temperature
-    if http_client is not None:
-        kwargs["http_client"] = http_client
+    kwargs["http_client"] = http
     inner = OpenAIChatCompletionClient(**kwargs)
+
+    async def models() -> list[str] | None:
+        return await list_models(http, config.endpoint, key)
+
     return MeteredChatClient(
         inner,
         config,
@@ -518,4 +582,6 @@ def make_client(
         on_call=on_call,
         backoff=backoff,
         sample=sample,
+        key=key,
+        models=models,
     )

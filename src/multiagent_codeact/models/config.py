@@ -50,6 +50,11 @@ class Capabilities(BaseModel):
     json_output: bool = True
     structured_output: bool = False
     family: str = ModelFamily.UNKNOWN
+    stream: bool = Field(
+        default=True,
+        description="the server can stream replies (server-sent events); a live view streams "
+        "them token by token when it can",
+    )
     stream_usage: bool = Field(
         default=True,
         description="the server reports token usage at the end of a stream when asked "

@@ -37,6 +37,9 @@ class CallRecord(BaseModel):
     streamed: bool = False
     sample: int = 0
     finish_reason: str | None = None
+    usage_estimated: bool = Field(
+        default=False, description="the server reported no usage (a stream): tokens estimated"
+    )
     error: str | None = Field(default=None, description="why the call finally failed")
 
     @property

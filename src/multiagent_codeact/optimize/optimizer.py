@@ -22,7 +22,7 @@ from ..config import OptimizerConfig
 from ..domain import Task
 from ..events import Recorder
 from ..sandbox import Sandbox
-from ..verify.inputs import find_signature, generate_inputs, seed_args
+from ..verify.inputs import InputPlan, find_signature, plan_inputs, seed_args, task_domain
 from ..verify.runner import check_sandbox
 from ..verify.testcases import TestGroup, examples_from_prompt, parse_tests
 from .accept import Baseline, Decision, check_rewrite, measure_baseline
@@ -60,7 +60,7 @@ async def optimize(
     check_sandbox(sandbox)
     groups = list(tests) if tests is not None else task_tests(task, suites)
     if inputs is None:
-        inputs = await asyncio.to_thread(_draw_inputs, task, code, groups, cfg.n_inputs)
+        inputs = await asyncio.to_thread(_input_plan(task, code, groups).draw, cfg.n_inputs)
     baseline = await measure_baseline(
         sandbox, code, entry, tests=groups, inputs=list(inputs), config=cfg
     )
@@ -232,15 +232,14 @@ async def _profile_rewrite(
     )
 
 
-def _draw_inputs(
-    task: Task, code: str, groups: Sequence[TestGroup], n: int
-) -> list[tuple[Any, ...]]:
+def _input_plan(task: Task, code: str, groups: Sequence[TestGroup]) -> InputPlan:
+    """Built here, drawn in a thread: see InputPlan."""
     entry = task.entry_point
     assert entry is not None
     sources = [g.setup + "\n" + "\n".join(c.src for c in g.cases) for g in groups]
     seeds = seed_args(entry, sources)
     signature = find_signature(entry, [task.prompt, code])
-    return generate_inputs(signature, seeds, n=n, seed=0)
+    return plan_inputs(signature, seeds, task_domain(task.prompt))
 
 
 def _total(timings: Sequence[SizeTiming]) -> float:

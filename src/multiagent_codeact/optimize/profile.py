@@ -91,6 +91,11 @@ async def time_programs(
         "programs": list(programs),
         "entry": entry_point,
         "inputs": [codec.encode(list(i.args)) for i in inputs],
+        "variants": {
+            str(k): [codec.encode(list(v)) for v in i.variants]
+            for k, i in enumerate(inputs)
+            if i.variants
+        },
         "repeats": repeats,
         "stop_s": stop_s,
         "call_timeout": call_timeout_s,

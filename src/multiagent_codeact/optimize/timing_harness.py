@@ -1,6 +1,6 @@
 """The program that times one or two candidates inside the sandbox, on inputs that grow.
 
-Shipped as source after codec.py's and verify/harness.py's (it reuses `Harness` for loading,
+Shipped as source after codec.py's and verify/harness.py's (it reuses `InProcessHarness` for
 per-call timers and streamed output) and run as one sandbox job. Timing inside the job, around
 the call alone, keeps the sandbox's start-up and transfer costs out of the numbers. With two
 programs the repeats alternate between them (A B B A ...), so a slow patch of the machine hurts
@@ -18,14 +18,18 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # at run time these come from the source shipped ahead of this one
     from ..verify.codec import decode
-    from ..verify.harness import CANDIDATE_FILE, Harness, _describe
+    from ..verify.harness import CANDIDATE_FILE, InProcessHarness, _describe
 
 MIN_SAMPLE_NS = 1_000_000  # shorter samples are mostly timer and loop noise: repeat the call
 MAX_NUMBER = 1000  # calls per sample at most, however fast one call is
 LINE_PROFILE_NS = 20_000_000  # trace a call that took at most this long untraced (tracing: ~20x)
 
 
-class TimingHarness(Harness):
+class TimingHarness(InProcessHarness):
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__(payload)
+        self.turns: dict[tuple[int, int], int] = {}
+
     def load_programs(self) -> list[Any] | None:
         entry: str = self.payload["entry"]
         fns = []
@@ -49,10 +53,20 @@ class TimingHarness(Harness):
         self.emit({"k": "load"})
         return fns
 
-    def sample(self, fn: Any, encoded: Any, number: int) -> tuple[str, Any]:
+    def sample(self, fn: Any, index: int, number: int, program: int = 0) -> tuple[str, Any]:
         """Per-call ns of `number` calls, each on a fresh copy of the arguments (a call may
-        change its arguments in place); the copies are made before the clock starts."""
-        copies = [decode(encoded) for _ in range(number)]
+        change its arguments in place); the copies are made before the clock starts.
+
+        Successive calls take successive variants of the input (same size, other values), so
+        a rewrite that caches its answers across calls is timed on inputs it has not seen;
+        each program goes through the variants in the same order, for paired samples."""
+        pool = [
+            self.payload["inputs"][index],
+            *self.payload.get("variants", {}).get(str(index), []),
+        ]
+        turn = self.turns.get((program, index), 0)
+        copies = [decode(pool[(turn + j) % len(pool)]) for j in range(number)]
+        self.turns[(program, index)] = turn + number
 
         def timed() -> float:
             start = time.perf_counter_ns()
@@ -69,11 +83,11 @@ class TimingHarness(Harness):
         stop_ns = float(self.payload["stop_s"]) * 1e9
         active = set(range(len(fns)))
         medians: dict[int, dict[int, float]] = {p: {} for p in range(len(fns))}
-        for index, encoded in enumerate(self.payload["inputs"]):
+        for index in range(len(self.payload["inputs"])):
             numbers: dict[int, int] = {}
             samples: dict[int, list[float]] = {}
             for p in sorted(active):
-                kind, value = self.sample(fns[p], encoded, 1)  # also the warm-up call
+                kind, value = self.sample(fns[p], index, 1, p)  # also the warm-up call
                 if kind != "value":
                     self.emit({"k": "time", "i": index, "p": p, "o": kind, "e": _why(kind, value)})
                     if kind in ("timeout", "skipped"):
@@ -90,7 +104,7 @@ class TimingHarness(Harness):
                 for p in order:
                     if p not in samples:
                         continue
-                    kind, value = self.sample(fns[p], encoded, numbers[p])
+                    kind, value = self.sample(fns[p], index, numbers[p], p)
                     if kind != "value":
                         self.emit(
                             {"k": "time", "i": index, "p": p, "o": kind, "e": _why(kind, value)}

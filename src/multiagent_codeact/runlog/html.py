@@ -816,6 +816,14 @@ def _repair(d: dict[str, Any]) -> tuple[str, str]:
     return f"feedback: {_e(_gist(text, 140))}", _pre(text, "text")
 
 
+def _adjudication(d: dict[str, Any]) -> tuple[str, str]:
+    cases = ", ".join(str(c) for c in d.get("cases") or [])
+    tests = d.get("tests")
+    if not isinstance(tests, str) or not tests.strip():
+        return f"asked to settle {_e(_gist(cases, 120))}: undecided", ""
+    return f"settles {_e(_gist(cases, 120))} from the task alone", _pre(tests, "text")
+
+
 def _judge(d: dict[str, Any]) -> tuple[str, str]:
     if d.get("usable") is False:
         return "the judge's reply could not be read", ""
@@ -872,6 +880,7 @@ _MORE = {
     "execution": "output",
     "verdict": "reasons",
     "repair": "full feedback",
+    "adjudication": "the tests",
     "optimization": "reasons",
 }
 _DESCRIBE: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
@@ -881,6 +890,7 @@ _DESCRIBE: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
     "execution": _execution,
     "verdict": _verdict,
     "repair": _repair,
+    "adjudication": _adjudication,
     "judge": _judge,
     "error": lambda d: (_error(f"{d.get('type')}: {d.get('message')}"), ""),
     "run_started": _run_started,

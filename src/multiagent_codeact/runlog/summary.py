@@ -206,6 +206,15 @@ def _repair(d: Mapping[str, Any], agent: str) -> _Out:
     return agent, "asked to repair: " + clip(d.get("feedback", ""), 90, flat=True), "warn", []
 
 
+def _adjudication(d: Mapping[str, Any], agent: str) -> _Out:
+    cases = ", ".join(clip(str(c), 40) for c in d.get("cases") or [])
+    tests = d.get("tests")
+    if not isinstance(tests, str) or not tests.strip():
+        return agent, f"asked to settle {cases}: undecided", "warn", []
+    lines = [clip(line, 120) for line in tests.strip().splitlines()[:4]]
+    return agent, f"settles {cases}", "", [f"test: {line}" for line in lines]
+
+
 def _judge(d: Mapping[str, Any], agent: str) -> _Out:
     if d.get("usable") is False:
         return agent, "unusable reply", "warn", []
@@ -269,6 +278,7 @@ _DESCRIBERS = {
     "execution": _execution,
     "verdict": _verdict,
     "repair": _repair,
+    "adjudication": _adjudication,
     "judge": _judge,
     "error": _error,
     "run_finished": _run_finished,

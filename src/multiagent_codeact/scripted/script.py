@@ -91,6 +91,13 @@ class Reply(BaseModel):
     """Sent as a Retry-After header with an error status (429, 503...)."""
     finish_reason: Literal["stop", "length", "content_filter"] = "stop"
     """"length" simulates output cut at the token limit."""
+    error_code: str | None = None
+    """The `code` of an error reply's body (e.g. "model_not_found"); None: the status's usual."""
+    body: str | None = None
+    """Sent verbatim with `status` and `content_type` instead of an API answer, streamed or not:
+    a server that is not an OpenAI API (an HTML page, other JSON, plain text)."""
+    content_type: str = "text/html; charset=utf-8"
+    """The Content-Type of a verbatim `body`."""
 
     @model_validator(mode="before")
     @classmethod

@@ -17,7 +17,7 @@ import socketserver
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
@@ -51,9 +51,10 @@ class ServerStateError(ScriptedError, RuntimeError):
     """The server was used before `start()`, started twice, or restarted after `close()`."""
 
 
-def _error_body(status: int, message: str = "") -> dict[str, Any]:
+def _error_body(status: int, message: str = "", code: str | None = None) -> dict[str, Any]:
     """An OpenAI-style error body; `message` defaults to the status's standard phrase."""
-    kind, code = _ERROR_KINDS.get(status, ("server_error" if status >= 500 else "api_error", None))
+    kind, usual = _ERROR_KINDS.get(status, ("server_error" if status >= 500 else "api_error", None))
+    code = code if code is not None else usual
     try:
         text = message or HTTPStatus(status).phrase
     except ValueError:  # a status http.HTTPStatus does not name, such as 599
@@ -66,7 +67,8 @@ class ScriptedModelServer:
 
     Use it as a context manager (`with` or `async with`), or call `start()` and `close()`.
     `requests` records every chat request received, in arrival order, including those the
-    script answered with an error.
+    script answered with an error. GET /v1/models lists `models` (default: just `model`);
+    with `list_models=False` it answers 404, as servers without the endpoint do.
     """
 
     def __init__(
@@ -76,9 +78,13 @@ class ScriptedModelServer:
         host: str = "127.0.0.1",
         port: int = 0,
         model: str = "scripted-model",
+        models: Sequence[str] | None = None,
+        list_models: bool = True,
     ) -> None:
         self.script = script
         self.model = model
+        self.models = list(models) if models is not None else [model]
+        self.list_models = list_models
         self._address = (host, port)
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -276,12 +282,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_json(500, _error_body(500, f"scripted server failed: {exc!r}"))
 
     def _get(self) -> None:
-        path, model = self._path, self.server.app.model
-        listing = {"id": model, "object": "model", "created": 0, "owned_by": "scripted"}
-        if path == "/v1/models":
-            self._send_json(200, {"object": "list", "data": [listing]})
-        elif path == f"/v1/models/{model}":
-            self._send_json(200, listing)
+        path, app = self._path, self.server.app
+
+        def listing(model: str) -> dict[str, Any]:
+            return {"id": model, "object": "model", "created": 0, "owned_by": "scripted"}
+
+        if not app.list_models and path.startswith("/v1/models"):
+            self._not_found()
+        elif path == "/v1/models":
+            self._send_json(200, {"object": "list", "data": [listing(m) for m in app.models]})
+        elif path.startswith("/v1/models/") and path[11:] in app.models:
+            self._send_json(200, listing(path[11:]))
         elif path.startswith("/v1/models/"):
             self._send_json(404, _error_body(404, f"The model '{path[11:]}' does not exist"))
         elif path == "/v1/chat/completions":
@@ -351,11 +362,14 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.delay_s > 0 and app._closing.wait(reply.delay_s):
             self.close_connection = True  # closing: drop the request unanswered
             return
-        if reply.status != 200:
+        if reply.body is not None:
+            self._send_raw(reply.status, reply.body.encode(), reply.content_type)
+        elif reply.status != 200:
             extra = {}
             if reply.retry_after_s is not None:
                 extra["Retry-After"] = format(reply.retry_after_s, "g")
-            self._send_json(reply.status, _error_body(reply.status, reply.content), extra)
+            body = _error_body(reply.status, reply.content, reply.error_code)
+            self._send_json(reply.status, body, extra)
         elif request.stream:
             self._stream(request, reply, completion_id)
         else:
@@ -427,10 +441,18 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_json(
         self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
     ) -> None:
-        data = json.dumps(payload).encode()
+        self._send_raw(status, json.dumps(payload).encode(), "application/json", headers)
+
+    def _send_raw(
+        self,
+        status: int,
+        data: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self._responded = True
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)

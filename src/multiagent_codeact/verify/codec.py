@@ -1,9 +1,16 @@
-"""A JSON form for the values candidates take and return, and tolerant comparison of them.
+"""A JSON form for the values candidates take and return, and the two ways of comparing them.
 
 Stdlib only and free of relative imports: the same source is shipped into the sandbox, where the
 harness encodes every output, and used on the host to decode and compare them. Plain JSON would
 lose what tells behaviours apart (tuple vs list, 1 vs 1.0, NaN, dict keys that are not strings),
 so those travel tagged: {"$t": [...]} is a tuple, {"$d": [[k, v], ...]} a dict, and so on.
+
+Two comparisons, for two questions:
+- `equivalent`: do two programs behave the same? Types are exact (1, 1.0 and True differ, so do
+  a list and a tuple), dict order counts when `ordered`, and floats match within a tolerance
+  only when both sides are floats. Candidates are clustered and rewrites accepted on this.
+- `same_value`: does a value satisfy a test written `assert f(x) == y`? Python's `==` (so
+  `2.0 == 2`), with float noise forgiven, as the test's author would expect.
 """
 
 import base64
@@ -24,6 +31,17 @@ class Opaque:
 
     type: str
     repr: str
+
+
+@dataclass(frozen=True)
+class Stream:
+    """What a generator or iterator yielded (consumed up to a cap): iterable, but not a list."""
+
+    items: tuple[Any, ...]
+    complete: bool = True
+
+    def __iter__(self) -> Any:
+        return iter(self.items)
 
 
 @dataclass(frozen=True)
@@ -62,10 +80,25 @@ def encode(value: Any, depth: int = 0) -> Any:
     return _encode_foreign(value, depth)
 
 
+MAX_STREAM_ITEMS = 10_000  # a generator is consumed this far at most: it may be endless
+
+
 def _encode_foreign(value: Any, depth: int) -> Any:
     # numpy scalars compare equal to Python numbers; arrays keep a tag of their own, since
     # returning an array where a list is expected is a different behaviour.
-    module = type(value).__module__
+    kind = type(value)
+    module, name = kind.__module__, kind.__name__
+    if name == "Decimal" and module in ("decimal", "_decimal", "_pydecimal"):
+        return {"$dec": str(value)}
+    if name == "Fraction" and module == "fractions":
+        return {"$q": [int(value.numerator), int(value.denominator)]}
+    if module == "builtins" and (name.endswith("iterator") or name in _ITERATORS):
+        items: list[Any] = []
+        for item in value:
+            if len(items) >= MAX_STREAM_ITEMS:
+                return {"$g": [items, False]}
+            items.append(encode(item, depth + 1))
+        return {"$g": [items, True]}
     if module == "numpy":
         try:
             if hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0:
@@ -80,14 +113,22 @@ def _encode_foreign(value: Any, depth: int) -> Any:
     return {"$o": [type(value).__name__, _ADDRESS.sub("", text)[:500]]}
 
 
+_ITERATORS = frozenset({"generator", "map", "filter", "zip", "enumerate", "reversed"})
+
+
 def _sort_key(encoded: Any) -> str:
     return json.dumps(encoded, sort_keys=True)
 
 
 def dumps_capped(value: Any, max_chars: int) -> str:
     """JSON text of `encode(value)`, or of a Digest when that text would exceed `max_chars`."""
-    text = json.dumps(encode(value), allow_nan=False, separators=(",", ":"))
-    if len(text) <= max_chars:
+    return cap_encoded(json.dumps(encode(value), allow_nan=False, separators=(",", ":")), max_chars)
+
+
+def cap_encoded(text: str, max_chars: int) -> str:
+    """Encoded JSON text as it is, or a Digest of it when longer than `max_chars` (a Digest
+    stays the Digest it is, so capping twice gives what capping once does)."""
+    if len(text) <= max_chars or text.startswith('{"$h":'):
         return text
     rounded = json.dumps(_round_floats(json.loads(text)), separators=(",", ":"))
     digest = hashlib.sha256(rounded.encode()).hexdigest()
@@ -129,6 +170,16 @@ def decode(encoded: Any) -> Any:
         return complex(decode(body[0]), decode(body[1]))
     if tag == "$nd":
         return NdArray(_freeze(decode(body)))
+    if tag == "$dec":
+        import decimal  # on first use only: jobs that never see a Decimal skip the import
+
+        return decimal.Decimal(body)
+    if tag == "$q":
+        import fractions
+
+        return fractions.Fraction(int(body[0]), int(body[1]))
+    if tag == "$g":
+        return Stream(tuple(decode(v) for v in body[0]), bool(body[1]))
     if tag == "$o":
         return Opaque(body[0], body[1])
     if tag == "$h":
@@ -191,6 +242,57 @@ def same_value(a: Any, b: Any, *, atol: float = 0.0, rtol: float = 0.0) -> bool:
     return False
 
 
+def equivalent(
+    a: Any, b: Any, *, atol: float = 0.0, rtol: float = 0.0, ordered: bool = True
+) -> bool:
+    """The same behaviour, value for value: exact types all the way down (bool, int and float
+    are three types; list and tuple two), floats within the tolerances only against floats,
+    NaN like NaN, dicts in the same order when `ordered` (iteration order is observable)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return a == b or math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(
+            equivalent(x, y, atol=atol, rtol=rtol, ordered=ordered)
+            for x, y in zip(a, b, strict=True)
+        )
+    if isinstance(a, dict):
+        if len(a) != len(b):
+            return False
+        if ordered:
+            return all(
+                equivalent(ka, kb, ordered=True) and equivalent(va, vb, atol=atol, rtol=rtol)
+                for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=True)
+            )
+        if _typed_keys(a) != _typed_keys(b):
+            return False
+        return all(equivalent(a[k], b[k], atol=atol, rtol=rtol, ordered=False) for k in a)
+    if isinstance(a, (set, frozenset)):
+        return _typed_keys(a) == _typed_keys(b)
+    if isinstance(a, complex):
+        return equivalent(a.real, b.real, atol=atol, rtol=rtol) and equivalent(
+            a.imag, b.imag, atol=atol, rtol=rtol
+        )
+    if isinstance(a, NdArray):
+        return equivalent(a.items, b.items, atol=atol, rtol=rtol, ordered=ordered)
+    if isinstance(a, Stream):
+        return a.complete == b.complete and equivalent(
+            a.items, b.items, atol=atol, rtol=rtol, ordered=ordered
+        )
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+def _typed_keys(items: Any) -> list[str]:
+    # Sorted encodings: 1 and 1.0 are one key to Python but encode apart, as they should.
+    return sorted(_sort_key(encode(k)) for k in items)
+
+
 def show(value: Any, limit: int = 200) -> str:
     """A short repr for evidence and messages."""
     if isinstance(value, Opaque):
@@ -199,6 +301,9 @@ def show(value: Any, limit: int = 200) -> str:
         text = f"<large value, {value.size} chars, sha256 {value.sha256[:12]}>"
     elif isinstance(value, NdArray):
         text = f"array({value.items!r})"
+    elif isinstance(value, Stream):
+        more = "" if value.complete else ", ..."
+        text = f"<iterator over {list(value.items)!r}{more}>"[: limit + 10]
     else:
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,10 +1,14 @@
 """Inputs for differential testing: every candidate is called on the same ones.
 
-Strategies come from Hypothesis. Where the task's examples or the candidates' tests show
-argument values, inputs are shaped after them (same types, signs, alphabets, sizes), because a
-task that only ever shows positive numbers usually means positive numbers, and candidates that
-differ only outside the intended domain would otherwise look like rival behaviours. Type hints
-fill in parameters no example shows; with neither, a generic mix still gives a few inputs.
+Strategies come from Hypothesis, drawn from the signature and the task, not from the
+examples' range. The examples seed a strategy (their values, and values shaped like them: the
+same types, alphabets and sizes, drawn often) but never narrow it: every parameter also draws
+from its whole kind, with the edges where bugs live (negatives, zero, empty, very large, unicode,
+long runs, repeated and nested elements), unless the task's own words narrow it ("a positive
+integer", "a non-empty list"). Type hints decide the kind where no example shows one, and
+st.from_type covers hints this module does not know; with neither, a generic mix still gives a
+few inputs. Inputs come out smallest first, so a candidate that hangs on a large one (and is
+given up on at once) has answered the small ones, and counterexamples are small.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ import re
 import string
 import threading
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
@@ -114,20 +119,124 @@ def seed_args(entry_point: str, sources: Iterable[str]) -> list[tuple[Any, ...]]
     return found
 
 
+@dataclass(frozen=True)
+class Domain:
+    """What the task's words say about its inputs, beyond their types: a lower bound for the
+    integers of a named parameter (`by_name`) or of all of them (`min_int`)."""
+
+    min_int: int | None = None  # 0 for "non-negative", 1 for "positive"
+    non_empty: bool = False
+    by_name: tuple[tuple[str, int], ...] = ()
+
+    def for_param(self, name: str | None) -> Domain:
+        """The domain of one parameter: its own bound where the task names it."""
+        own = dict(self.by_name).get(name or "")
+        if own is None:
+            return Domain(min_int=self.min_int, non_empty=self.non_empty)
+        return Domain(min_int=own, non_empty=self.non_empty)
+
+
+_WORD = r"(positive|non-?negative|natural)"
+_KIND = r"(?:integer|int|number|whole number)"
+_NAMED = [  # (pattern, group of the name, how the bound is read from the match)
+    (re.compile(rf"\b{_WORD}\s+{_KIND}\s+`?([a-z_]\w*)`?", re.I), 2),
+    (re.compile(rf"`?\b([a-z_]\w*)`?\s+(?:is|be|are)\s+(?:an?\s+)?{_WORD}\b", re.I), 1),
+]
+_COMPARED: list[tuple[re.Pattern[str], int, Callable[[re.Match[str]], int]]] = [
+    (re.compile(r"\b([a-z_]\w*)\s*>=\s*([01])\b"), 1, lambda m: int(m.group(2))),
+    (re.compile(r"\b([a-z_]\w*)\s*>\s*0\b"), 1, lambda m: 1),
+    (re.compile(r"(?<![\w.])([01])\s*<=\s*([a-z_]\w*)"), 2, lambda m: int(m.group(1))),
+    (re.compile(r"(?<![\w.])0\s*<\s*([a-z_]\w*)"), 1, lambda m: 1),
+]
+_UNNAMED = re.compile(rf"\b{_WORD}\s+{_KIND}s?\b(?!\s+`?[a-z_]\w*`?\s*[,.;:)]?\s)", re.I)
+_NON_EMPTY = re.compile(r"\bnon-?empty\b", re.I)
+
+
+def _name(param: Param | None) -> str | None:
+    return param.name if param is not None else None
+
+
+def _bound(word: str) -> int:
+    return 1 if word.lower() == "positive" else 0
+
+
+def task_domain(text: str) -> Domain:
+    """The domain a task's prose states: "a positive integer n", "0 <= k", "n is non-negative",
+    "a list of positive integers", "a non-empty list". A bound that names a parameter holds for
+    that parameter only ("1 <= k <= len(arr)" says nothing about arr's elements). Without such
+    words the signature's whole type is the domain."""
+    by_name: dict[str, int] = {}
+    for pattern, group in _NAMED:
+        for m in pattern.finditer(text):
+            word = m.group(1) if group == 2 else m.group(2)
+            by_name[m.group(group)] = max(by_name.get(m.group(group), -1), _bound(word))
+    for compared, group, read in _COMPARED:
+        for m in compared.finditer(text):
+            by_name[m.group(group)] = max(by_name.get(m.group(group), -1), read(m))
+    unnamed = [_bound(m.group(1)) for m in _UNNAMED.finditer(text)]
+    return Domain(
+        min_int=min(unnamed) if unnamed else None,
+        non_empty=bool(_NON_EMPTY.search(text)),
+        by_name=tuple(sorted(by_name.items())),
+    )
+
+
 def generate_inputs(
     signature: Signature | None,
     seeds: Sequence[tuple[Any, ...]],
     *,
     n: int = 200,
     seed: int = 0,
+    domain: Domain | None = None,
 ) -> list[tuple[Any, ...]]:
-    """The seeds themselves first, then up to `n` distinct inputs drawn with Hypothesis."""
+    """The seeds themselves first, then up to `n` distinct inputs drawn with Hypothesis,
+    smallest first."""
+    return plan_inputs(signature, seeds, domain).draw(n, seed)
+
+
+@dataclass(frozen=True)
+class InputPlan:
+    """A strategy for a task's inputs, built and ready to draw from.
+
+    Building reads source code (type hints, through `ast`); drawing does not, so a plan can be
+    drawn from in a worker thread. (CPython 3.11 before 3.11.9 can fail an `ast` call made
+    while another thread is inside one, gh-106905: keep `ast` on one thread.)"""
+
+    strategy: Any  # st.SearchStrategy[tuple[Any, ...]] | None
+    seeds: tuple[tuple[Any, ...], ...]
+
+    def draw(self, n: int = 200, seed: int = 0) -> list[tuple[Any, ...]]:
+        if self.strategy is None:
+            return list(self.seeds)
+        drawn = _draw(self.strategy, n, seed)
+        out: list[tuple[Any, ...]] = []
+        seen: set[str] = set()
+        for args in [*self.seeds, *sorted(drawn, key=_size)]:
+            key = repr(args)
+            if key in seen or len(key) > MAX_INPUT_CHARS:
+                continue
+            seen.add(key)
+            out.append(args)
+            if len(out) >= n + len(self.seeds):
+                break
+        return out
+
+
+def plan_inputs(
+    signature: Signature | None,
+    seeds: Sequence[tuple[Any, ...]],
+    domain: Domain | None = None,
+) -> InputPlan:
     arity = _arity(signature, seeds)
     if arity is None:
-        return list(seeds)
+        return InputPlan(None, tuple(seeds))
+    dom = domain or Domain()
+    params = [signature.params[i] if signature else None for i in range(arity)]
     strategies = [
         _param_strategy(
-            signature.params[i] if signature else None, [s[i] for s in seeds if len(s) == arity]
+            params[i],
+            [s[i] for s in seeds if len(s) == arity],
+            dom.for_param(_name(params[i])),
         )
         for i in range(arity)
     ]
@@ -142,18 +251,13 @@ def generate_inputs(
         if any(known)
         else st.one_of(*(st.tuples(*[kind] * arity) for kind in _GENERIC_KINDS))
     )
-    drawn = _draw(combined, n, seed)
-    out: list[tuple[Any, ...]] = []
-    seen: set[str] = set()
-    for args in [*seeds, *drawn]:
-        key = repr(args)
-        if key in seen or len(key) > MAX_INPUT_CHARS:
-            continue
-        seen.add(key)
-        out.append(args)
-        if len(out) >= n + len(seeds):
-            break
-    return out
+    return InputPlan(combined, tuple(seeds))
+
+
+def _size(args: tuple[Any, ...]) -> tuple[int, int]:
+    """Smaller first: by the length of the text, then by the magnitude of numbers in it."""
+    text = repr(args)
+    return len(text), sum(len(str(a)) for a in args if isinstance(a, int))
 
 
 def _arity(signature: Signature | None, seeds: Sequence[tuple[Any, ...]]) -> int | None:
@@ -207,23 +311,46 @@ _GENERIC_KINDS: tuple[st.SearchStrategy[Any], ...] = (
 _GENERIC = st.one_of(*_GENERIC_KINDS)
 
 
-def _param_strategy(param: Param | None, values: list[Any]) -> st.SearchStrategy[Any]:
-    if values:
-        shaped = shape_strategy(values)
-        if shaped is not None:
-            return shaped
+def _param_strategy(
+    param: Param | None, values: list[Any], domain: Domain = Domain()
+) -> st.SearchStrategy[Any]:
     hint = _resolve(param.annotation) if param and param.annotation else None
-    if hint is not None:
-        return hint_strategy(hint)
-    return _GENERIC
+    if hint is not None and values and not _conforms(values, hint):
+        hint = None  # the examples show how the function is really called
+    hinted = hint_strategy(hint, domain=domain) if hint is not None else None
+    shaped = shape_strategy(values, domain) if values else None
+    if shaped is None:
+        return hinted if hinted is not None else _GENERIC
+    # Shaped like the examples two draws in three, across the whole kind the third: the
+    # examples seed the draw, never fence it in.
+    wide = hinted if hinted is not None else wide_strategy(values, domain)
+    if wide is None:
+        return shaped
+    return st.one_of(shaped, shaped, wide)
 
 
-def shape_strategy(values: list[Any]) -> st.SearchStrategy[Any] | None:
-    """A strategy for values like these: same types, signs, alphabet and rough size."""
+def _conforms(values: list[Any], hint: Any) -> bool:
+    """Whether example values are of the hinted type, at the top level (False when unsure)."""
+    origin = typing.get_origin(hint) or hint
+    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+        return any(_conforms(values, arm) for arm in typing.get_args(hint))
+    if not isinstance(origin, type):
+        return True
+    if origin is float:
+        return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    if origin is int:
+        return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+    if origin in (list, tuple, set, frozenset, dict, str, bytes, bool):
+        return all(isinstance(v, origin) for v in values)
+    return True
+
+
+def shape_strategy(values: list[Any], domain: Domain = Domain()) -> st.SearchStrategy[Any] | None:
+    """A strategy for values like these: same types, alphabet and rough size."""
     groups: dict[type, list[Any]] = {}
     for v in values:
         groups.setdefault(_kind(v), []).append(v)
-    parts = [s for kind, vs in groups.items() if (s := _shape_of(kind, vs)) is not None]
+    parts = [s for kind, vs in groups.items() if (s := _shape_of(kind, vs, domain)) is not None]
     if not parts:
         return None
     # Seen values go last: Hypothesis leans towards the first branch of one_of.
@@ -238,28 +365,32 @@ def _kind(v: Any) -> type:
     return type(v)
 
 
-def _shape_of(kind: type, values: list[Any]) -> st.SearchStrategy[Any] | None:
+def _shape_of(
+    kind: type, values: list[Any], domain: Domain = Domain()
+) -> st.SearchStrategy[Any] | None:
     if kind is bool:
         return st.booleans()
     if kind is int:
-        lo, hi = min(values), max(values)
-        return st.integers(0 if lo >= 0 else min(2 * lo, -10), max(2 * hi, 10))
+        # Around the examples' magnitudes, on both sides of zero unless the task says not.
+        top = max(max(abs(v) for v in values) * 2, 10)
+        low = -top if domain.min_int is None else max(domain.min_int, -top)
+        return st.integers(low, top)
     if kind is float:
         finite = [v for v in values if math.isfinite(v)]
-        lo, hi = (min(finite), max(finite)) if finite else (-10.0, 10.0)
-        low = 0.0 if lo >= 0 else min(2 * lo, -10.0)
-        return st.floats(low, max(2 * hi, 10.0), allow_nan=False, allow_infinity=False)
+        top = max(max((abs(v) for v in finite), default=10.0) * 2, 10.0)
+        low = -top if domain.min_int is None else float(domain.min_int)
+        return st.floats(low, top, allow_nan=False, allow_infinity=False)
     if kind is str:
         return _text_like(values)
     if kind is type(None):
         return st.none()
     if kind in (list, tuple, set):
-        return _sequence_like(kind, values)
+        return _sequence_like(kind, values, domain)
     if kind is dict:
         keys = [k for d in values for k in d]
         vals = [v for d in values for v in d.values()]
-        key_s = shape_strategy(keys) if keys else None
-        val_s = shape_strategy(vals) if vals else None
+        key_s = shape_strategy(keys, domain) if keys else None
+        val_s = shape_strategy(vals, domain) if vals else None
         size = max(len(d) for d in values)
         return st.dictionaries(
             key_s if key_s is not None else st.text(string.ascii_lowercase, max_size=5),
@@ -283,24 +414,117 @@ def _text_like(values: list[str]) -> st.SearchStrategy[str]:
         # Words and sentences: recombine the pieces the examples use, not only characters.
         words = sorted({w for v in values for w in re.split(r"(\W)", v) if w})
         if words:
-            text = st.one_of(text, st.lists(st.sampled_from(words), max_size=8).map("".join))
+            pieces = st.lists(st.sampled_from(words), min_size=2, max_size=8).map("".join)
+            text = st.one_of(pieces, text)
     return text
 
 
-def _sequence_like(kind: type, values: list[Any]) -> st.SearchStrategy[Any]:
+def _sequence_like(
+    kind: type, values: list[Any], domain: Domain = Domain()
+) -> st.SearchStrategy[Any]:
     if kind is tuple and len({len(v) for v in values}) == 1 and values[0]:
-        positions = [shape_strategy([v[i] for v in values]) for i in range(len(values[0]))]
+        positions = [shape_strategy([v[i] for v in values], domain) for i in range(len(values[0]))]
         if all(p is not None for p in positions):
             return st.tuples(*typing.cast(list[st.SearchStrategy[Any]], positions))
     items = [x for v in values for x in v]
-    shaped = shape_strategy(items) if items else None
+    shaped = shape_strategy(items, domain) if items else None
     element = shaped if shaped is not None else st.integers(-10, 10)
     longest = max(len(v) for v in values)
     size = max(2 * longest, 8)
+    least = 1 if domain.non_empty else 0
     if kind is set:
-        return st.sets(element, max_size=size)
-    lists = st.lists(element, max_size=size)
+        return st.sets(element, min_size=least, max_size=size)
+    lists = st.lists(element, min_size=least, max_size=size)
     return lists.map(tuple) if kind is tuple else lists
+
+
+# -- the whole kind, edges included --------------------------------------------------------------
+
+
+def _int_range(domain: Domain, top: int) -> st.SearchStrategy[int]:
+    return st.integers(-top if domain.min_int is None else domain.min_int, top)
+
+
+def wide_ints(domain: Domain = Domain()) -> st.SearchStrategy[int]:
+    """Integers of every size: mostly small, with zero, signs and a few very large ones."""
+    edges = [0, 1, -1, 2, -2, 7, -7, 10, -10, 100, -100, 10**6, -(10**6), 2**31, -(2**63)]
+    if domain.min_int is not None:
+        edges = [e for e in edges if e >= domain.min_int]
+    return st.one_of(_int_range(domain, 100), st.sampled_from(edges), _int_range(domain, 10**4))
+
+
+def wide_floats(domain: Domain = Domain()) -> st.SearchStrategy[float]:
+    low = None if domain.min_int is None else float(domain.min_int)
+    return st.one_of(
+        st.floats(low if low is not None else -100.0, 100.0, allow_nan=False, allow_infinity=False),
+        st.sampled_from([0.0, 0.5, 1.0, 1e-9, 1e9] + ([] if low is not None else [-0.0, -1.5])),
+        st.floats(min_value=low, allow_nan=False, allow_infinity=False, width=32),
+    )
+
+
+_LETTERS = st.characters(categories=("Lu", "Ll", "Nd", "Zs"))
+_ANY_CHAR = st.characters(codec="utf-8", exclude_categories=["Cs"])
+
+
+def wide_text(domain: Domain = Domain()) -> st.SearchStrategy[str]:
+    """Text with what breaks text code: unicode, case, other whitespace, long runs, words."""
+    least = 1 if domain.non_empty else 0
+    runs = st.lists(
+        st.tuples(st.sampled_from("ab Z1é"), st.integers(1, 30)), min_size=max(least, 1), max_size=4
+    ).map(lambda parts: "".join(c * k for c, k in parts))
+    words = st.lists(
+        st.text(string.ascii_letters, min_size=1, max_size=8), min_size=least, max_size=8
+    ).map(" ".join)
+    return st.one_of(
+        st.text(string.printable, min_size=least, max_size=20),
+        st.text(_LETTERS, min_size=least, max_size=20),
+        st.text(_ANY_CHAR, min_size=least, max_size=12),
+        runs,
+        words,
+    )
+
+
+def wide_strategy(values: list[Any], domain: Domain = Domain()) -> st.SearchStrategy[Any] | None:
+    """The whole kind of the values shown, edges included: the rest of the domain."""
+    kinds = {_kind(v) for v in values}
+    if len(kinds) != 1:
+        return None
+    (kind,) = kinds
+    if kind is int:
+        return wide_ints(domain)
+    if kind is float:
+        return wide_floats(domain)
+    if kind is str:
+        return wide_text(domain)
+    if kind in (list, tuple, set):
+        items = [x for v in values for x in v]
+        element = wide_strategy(items, domain) if items else None
+        shaped = shape_strategy(items, domain) if items else None
+        return _wide_sequence(kind, element, shaped, domain)
+    return None
+
+
+def _wide_sequence(
+    kind: type,
+    element: st.SearchStrategy[Any] | None,
+    shaped: st.SearchStrategy[Any] | None,
+    domain: Domain,
+) -> st.SearchStrategy[Any]:
+    """Empty, long, and full of repeats; elements from the whole kind or like the examples'."""
+    base = element if element is not None else wide_ints()
+    like = shaped if shaped is not None else base
+    least = 1 if domain.non_empty else 0
+    repeated = st.lists(like, min_size=1, max_size=3).flatmap(
+        lambda pool: st.lists(st.sampled_from(pool), min_size=max(least, 2), max_size=16)
+    )
+    sequences = st.one_of(
+        st.lists(base, min_size=least, max_size=8),
+        st.lists(like, min_size=max(least, 10), max_size=20),
+        repeated,
+    )
+    if kind is set:
+        return sequences.map(set)
+    return sequences.map(tuple) if kind is tuple else sequences
 
 
 # -- type hints -----------------------------------------------------------------------------
@@ -343,14 +567,14 @@ def _resolve(annotation: str) -> Any | None:
         return None
 
 
-def hint_strategy(hint: Any, depth: int = 0) -> st.SearchStrategy[Any]:
-    """Small, finite values of the hinted type: big enough to tell behaviours apart."""
+def hint_strategy(hint: Any, depth: int = 0, domain: Domain = Domain()) -> st.SearchStrategy[Any]:
+    """Finite values of the hinted type, edges included: enough to tell behaviours apart."""
     if depth > 4 or hint is typing.Any:
         return _GENERIC
     simple: dict[Any, st.SearchStrategy[Any]] = {
-        int: st.integers(-100, 100),
-        float: st.floats(-100, 100, allow_nan=False, allow_infinity=False),
-        str: st.text(string.ascii_letters + string.digits + " ", max_size=12),
+        int: wide_ints(domain),
+        float: wide_floats(domain),
+        str: wide_text(domain),
         bool: st.booleans(),
         bytes: st.binary(max_size=12),
         None: st.none(),
@@ -360,14 +584,15 @@ def hint_strategy(hint: Any, depth: int = 0) -> st.SearchStrategy[Any]:
     if hint in simple:
         return simple[hint]
     origin, args = typing.get_origin(hint), typing.get_args(hint)
-    inner = [hint_strategy(a, depth + 1) for a in args if a is not Ellipsis]
+    inner = [hint_strategy(a, depth + 1, domain) for a in args if a is not Ellipsis]
     if origin in (list, typing.Sequence, Sequence) or hint is list:
-        return st.lists(inner[0] if inner else st.integers(-100, 100), max_size=10)
+        return _wide_sequence(list, inner[0] if inner else None, None, domain)
     if origin in (set, frozenset) or hint in (set, frozenset):
-        return st.sets(inner[0] if inner else st.integers(-100, 100), max_size=10)
+        least = 1 if domain.non_empty else 0
+        return st.sets(inner[0] if inner else wide_ints(), min_size=least, max_size=12)
     if origin is tuple or hint is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
-            return st.lists(inner[0], max_size=6).map(tuple)
+            return _wide_sequence(tuple, inner[0], None, domain)
         return st.tuples(*inner) if inner else st.tuples(st.integers(-100, 100))
     if origin is dict or hint is dict:
         key, value = inner if len(inner) == 2 else (st.text(max_size=5), st.integers(-100, 100))

@@ -23,6 +23,8 @@ class Cell(BaseModel):
     expected: str | None = None
     actual: str | None = None
     error: ExecError | None = None
+    calls: list[str] = Field(default_factory=list, description="what a failing test's calls gave")
+    in_process: bool = False  # ran beside the candidate: an outcome it could have forged
 
 
 class TestEvidence(BaseModel):
@@ -33,7 +35,7 @@ class TestEvidence(BaseModel):
     author: str | None = None
     code: str
     passed_by: list[str] = Field(default_factory=list)
-    credible: bool = True  # a trusted test no candidate passes is not used as a filter
+    credible: bool = True  # an example read out of prose that no candidate passes: not a filter
 
 
 class CandidateEvidence(BaseModel):

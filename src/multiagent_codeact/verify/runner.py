@@ -1,8 +1,9 @@
 """Run one program in the sandbox against test cases and inputs, in a single job.
 
 One job per candidate keeps the cost at a few milliseconds of sandbox overhead however many
-cells the candidate fills; the harness streams an outcome per cell, so a hang or a crash halfway
-costs only the cells after it, which come back as `skipped` with the reason.
+cells the candidate fills; the harness (harness.py) streams an outcome per cell, written by a
+process the candidate's code cannot reach, so a hang or a crash costs only the cells it
+touches, and the candidate can answer wrongly but cannot forge a "passed".
 """
 
 from __future__ import annotations
@@ -31,13 +32,19 @@ JOB_SLACK_S = 2.0
 
 
 class CallOutcome(BaseModel):
-    """What one call of the entry point did. `value` is the decoded return value."""
+    """What one call of the entry point did. `value` is the decoded return value;
+    `args_after` the arguments after the call, set only when the call changed them."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     kind: CallKind
     value: Any = None
     error: str = ""
+    args_after: Any = None
+
+    @property
+    def mutated(self) -> bool:
+        return self.args_after is not None
 
 
 class TestOutcome(BaseModel):
@@ -48,6 +55,10 @@ class TestOutcome(BaseModel):
     actual: str | None = None
     expected: str | None = None
     error: ExecError | None = None
+    calls: list[str] = Field(default_factory=list, description="a failing test's calls")
+    in_process: bool = Field(
+        False, description="run beside the candidate (it needed live objects): forgeable"
+    )
 
     @property
     def passed(self) -> bool:
@@ -66,22 +77,42 @@ class ProgramRun(BaseModel):
     tests: dict[str, TestOutcome] = Field(default_factory=dict)
     duration_ms: float = 0.0
     job_error: ExecError | None = None  # the job itself died (timeout, crash) partway
+    gated: bool = False  # inputs not run: it failed a gating test
 
     @property
     def loaded(self) -> bool:
         return self.load_error is None
 
 
-def same_outcome(a: CallOutcome, b: CallOutcome, *, atol: float = 0.0, rtol: float = 0.0) -> bool:
-    """Same behaviour: equal values (floats within tolerance), or the same exception type.
+def same_outcome(
+    a: CallOutcome,
+    b: CallOutcome,
+    *,
+    atol: float = 0.0,
+    rtol: float = 0.0,
+    exact: bool = True,
+    ordered: bool = False,
+) -> bool:
+    """Same behaviour: the same exception type, or equivalent values and arguments left alike.
 
-    A timeout or a skipped call says nothing about behaviour, so it matches nothing.
+    `exact` compares with codec.equivalent (types exact, floats within tolerance only against
+    floats; dict order counts when `ordered`); `exact=False` with Python's `==`, as a test
+    would. A call that changed its arguments differs from one that did not. A timeout or a
+    skipped call says nothing about behaviour, so it matches nothing.
     """
     if a.kind != b.kind or a.kind in ("timeout", "skipped"):
         return False
     if a.kind == "raised":
         return a.error.split(":", 1)[0] == b.error.split(":", 1)[0]
-    return codec.same_value(a.value, b.value, atol=atol, rtol=rtol)
+
+    def same(x: Any, y: Any) -> bool:
+        if exact:
+            return codec.equivalent(x, y, atol=atol, rtol=rtol, ordered=ordered)
+        return codec.same_value(x, y, atol=atol, rtol=rtol)
+
+    if a.mutated != b.mutated or (a.mutated and not same(a.args_after, b.args_after)):
+        return False
+    return same(a.value, b.value)
 
 
 # The job's own code stays this small: compiling the harness (about 450 lines) costs 10-30 ms,
@@ -132,13 +163,20 @@ async def run_program(
     call_timeout_s: float = 1.0,
     budget_s: float | None = None,
     max_value_chars: int = 4096,
-    max_timeouts: int = 3,
+    gate: Sequence[str] = (),
+    adaptive_timeout: bool = False,
+    stop_at_timeout: bool = True,
 ) -> ProgramRun:
     """Load `code`, run every test case and call `entry_point(*args)` for every input.
 
     `budget_s` bounds the whole job (default: enough for every cell to hit its timeout, capped
-    at a minute); cells that do not fit come back as `skipped`. After `max_timeouts` calls in a
-    row time out, the rest are skipped too: the code hangs, and waiting proves nothing new.
+    at a minute); cells that do not fit come back as `skipped`. After a call times out, the
+    remaining inputs are skipped: the code hangs, and waiting proves nothing new. When a test
+    case in `gate` (ids) does not pass, the inputs are not run at all (they come back skipped,
+    with `ProgramRun.gated` set): the candidate is out, and its behaviour would decide nothing.
+    `adaptive_timeout` gives up on a call far slower than every (smaller) input before it,
+    sooner than `call_timeout_s`: for verification, where a timeout decides nothing anyway.
+    `stop_at_timeout=False` goes on after a hang instead (judging a reference on every input).
     """
     groups = [g for g in tests if g.error is None]
     cells = len(inputs) + sum(len(g.cases) for g in groups)
@@ -151,6 +189,7 @@ async def run_program(
         "groups": [
             {
                 "setup": g.setup,
+                "source": g.source,
                 "tests": [
                     c.model_dump(include={"id", "src", "actual", "expected"}) for c in g.cases
                 ],
@@ -162,7 +201,9 @@ async def run_program(
         "load_timeout": max(call_timeout_s, 5.0),
         "budget": budget,
         "max_value_chars": max_value_chars,
-        "max_timeouts": max_timeouts,
+        "gate": list(gate),
+        "adaptive": adaptive_timeout,
+        "stop_at_timeout": stop_at_timeout,
     }
     limits = sandbox.limits.model_copy(
         update={
@@ -174,9 +215,9 @@ async def run_program(
     body = json.dumps(payload, allow_nan=False)
     files: dict[str, str | bytes] = {"payload.json": body, "harness.bin": harness_code()}
     result = await sandbox.arun(BOOTSTRAP, files=files, limits=limits)
-    return _collect(
-        result, nonce, len(inputs), [c.id for g in groups for c in g.cases], entry_point
-    )
+    run = _collect(result, nonce, len(inputs), [c.id for g in groups for c in g.cases], entry_point)
+    gated = bool(inputs) and any((o := run.tests.get(t)) is not None and not o.passed for t in gate)
+    return run.model_copy(update={"gated": True}) if gated else run
 
 
 def _collect(
@@ -252,8 +293,13 @@ def _call(r: dict[str, Any]) -> CallOutcome:
     kind = r.get("o")
     if kind == "value":
         try:
-            return CallOutcome(kind="value", value=codec.decode(r.get("v")))
-        except (ValueError, TypeError, KeyError) as exc:
+            after = codec.decode(r["a"]) if "a" in r else None
+            return CallOutcome(
+                kind="value",
+                value=codec.decode(r.get("v")),
+                args_after=tuple(after) if isinstance(after, list) else after,
+            )
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
             return CallOutcome(kind="raised", error=f"HarnessError: undecodable value: {exc}")
     if kind in ("raised", "timeout", "skipped"):
         return CallOutcome(kind=kind, error=str(r.get("e", "")))
@@ -263,12 +309,15 @@ def _call(r: dict[str, Any]) -> CallOutcome:
 def _test(r: dict[str, Any]) -> TestOutcome:
     kind = r.get("o") if r.get("o") in ("pass", "fail", "error", "timeout", "skipped") else "error"
     error = ExecError.model_validate(_error(r["error"])) if "error" in r else None
+    calls = r.get("calls")
     return TestOutcome(
         id=str(r["id"]),
         kind=kind,
         actual=r.get("actual"),
         expected=r.get("expected"),
         error=error,
+        calls=[str(c) for c in calls] if isinstance(calls, list) else [],
+        in_process=r.get("in_process") is True,
     )
 
 

@@ -1,29 +1,30 @@
-"""From the execution matrix to a verdict: filters, behaviour clusters, scores, confidence.
+"""From the execution matrix to a verdict: filters, behaviour clusters, a posterior, a gate.
 
 1. Trusted tests (the task's examples and the user's tests) filter: a candidate that fails one
    is out. A trusted test that no candidate passes is more likely mis-stated or mis-parsed than
-   failed by everyone, so it is reported and not used.
-2. The survivors cluster by behaviour on the differential inputs (or by their `result` value).
-3. Each cluster gets a posterior: exp(test_weight * tests passed) * size ** agreement_weight,
-   normalised over clusters. It is CodeT's dual agreement (tests passed and agreeing candidates)
-   read as odds: every extra generated test passed multiplies them by a constant, and so does
-   every extra independent candidate that behaves alike. Generated tests are noisy and not
-   independent of the code (an author writes tests that match its own misreading), so a test
-   that only its lone author passes counts half.
-4. Confidence is the winner's posterior times how much evidence there is at all. One candidate
-   with no tests is the only cluster (posterior 1) but has nothing backing it.
+   failed by everyone, so it is reported, not used, and the verdict can be no better than
+   disputed.
+2. The survivors cluster by behaviour on the differential inputs (or by their `result`
+   value), compared exactly: types, exceptions by type, and the arguments after the call.
+3. posterior.py weighs the clusters, and "none of them", against the pass/fail matrix of the
+   generated tests: the chosen cluster's posterior is the confidence.
+4. No verdict without independent agreement. "verified" needs the confidence AND either two
+   distinct programs that agree on discriminating inputs (ones a rival behaviour answers
+   differently, or that draw more than one answer), or a single program that passes tests
+   written apart from it that a rival behaviour fails. A lone survivor of the examples is
+   disputed however well it does on tests that nothing else was held to.
 """
 
 from __future__ import annotations
 
 import ast
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain import Candidate, Verdict
 from . import codec
+from .posterior import Outcome, PosteriorParams, TestRecord, Unit, posterior
 from .report import (
     CandidateEvidence,
     Cell,
@@ -39,13 +40,12 @@ from .testcases import TRUSTED_SOURCES, TestGroup
 
 @dataclass(frozen=True)
 class ScoringParams:
-    test_weight: float = 0.5  # log-odds per generated test passed
-    agreement_weight: float = 2.5  # exponent on the number of candidates that agree
-    own_test_weight: float = 0.5  # a test's weight for a cluster that is only its author
     threshold: float = 0.8  # confidence needed to call a candidate verified
-    evidence_scale: float = 3.0  # evidence units at which the evidence factor reaches 63%
-    atol: float = 1e-9
+    atol: float = 1e-9  # floats agree within these, and only with floats
     rtol: float = 1e-9
+    min_agreement: int = 3  # discriminating inputs two programs must agree on (or all there are)
+    min_discriminating_tests: int = 2  # for a single program: independent tests a rival fails
+    posterior: PosteriorParams = field(default_factory=PosteriorParams)
 
 
 @dataclass
@@ -70,22 +70,28 @@ def decide(matrix: Matrix, params: ScoringParams) -> VerificationReport:
         if not t.credible
     ]
     notes += [f"tests {g.id} ({g.source}) not used: {g.error}" for g in matrix.groups if g.error]
+    notes += _in_process_notes(matrix)
     loaded = [c for c in matrix.candidates if matrix.runs[c.id].loaded]
     survivors = [c for c in loaded if all(matrix.runs[c.id].tests[t].passed for t in credible_hard)]
     behaviours = {c.id: _behaviour(matrix, matrix.runs[c.id]) for c in loaded}
     informative = _informative(behaviours, [c.id for c in survivors or loaded])
-    clusters = _cluster([c.id for c in survivors], behaviours, informative, params)
+    clusters = _cluster([c.id for c in survivors], behaviours, informative, params, matrix)
     generated = [t for t in tests if t.source not in TRUSTED_SOURCES]
-    scored = [_score(members, generated, matrix, params) for members in clusters]
-    top = max(scored, default=0.0)
-    weights = [math.exp(s - top) for s in scored]
-    probs = [w / sum(weights) for w in weights]
+    survivor_ids = {c.id for c in survivors}
+    agreement = [
+        _agreement(i, clusters, behaviours, informative, matrix, params)
+        for i in range(len(clusters))
+    ]
+    units, unit_of = _units(clusters, agreement, loaded, survivor_ids, matrix)
+    records = _records(generated, units, unit_of, matrix)
+    post = posterior(units, records, params.posterior)
+    probs = [post.probabilities.get(f"k{i}", 0.0) for i in range(len(clusters))]
     cluster_ev = [
         ClusterEvidence(
             index=i,
             members=members,
-            tests_passed=_passed(members[0], generated, matrix, params, members),
-            score=round(scored[i], 4),
+            tests_passed=_passed(members, generated, matrix),
+            score=round(post.log_odds.get(f"k{i}", 0.0), 4),
             probability=round(probs[i], 4),
         )
         for i, members in enumerate(clusters)
@@ -110,7 +116,7 @@ def decide(matrix: Matrix, params: ScoringParams) -> VerificationReport:
     if not survivors:
         fallback = _fallback(loaded, credible_hard, matrix)
         reasons = (
-            ["no candidate passes the task's own examples and tests"]
+            [_no_survivor_reason(hard, credible_hard, matrix)]
             if loaded
             else ["no candidate could be loaded: " + _load_errors(matrix)]
         )
@@ -126,26 +132,31 @@ def decide(matrix: Matrix, params: ScoringParams) -> VerificationReport:
     members = clusters[best]
     selected = max(
         (c for c in survivors if c.id in members),
-        key=lambda c: (_passed(c.id, generated, matrix, params), _seen(behaviours[c.id])),
+        key=lambda c: (_passed([c.id], generated, matrix), _seen(behaviours[c.id])),
     )
-    strength, reasons = _evidence_strength(
-        members, generated, len(credible_hard), len(informative), matrix, params
+    confidence = probs[best]
+    gate_ok, reasons = _gate(
+        best,
+        clusters,
+        behaviours,
+        informative,
+        records,
+        unit_of,
+        matrix,
+        params,
+        post.probabilities,
     )
-    confidence = probs[best] * (1 - math.exp(-strength / params.evidence_scale))
-    pass_rate = _pass_rate(selected.id, generated, matrix)
-    if pass_rate is not None and pass_rate < 0.5:
-        confidence *= 2 * pass_rate
-        reasons.append(f"it fails {1 - pass_rate:.0%} of the generated tests")
-    rivals = len(clusters) - 1
-    if rivals:
-        reasons.append(
-            f"{rivals} rival behaviour{'s' if rivals > 1 else ''}; "
-            f"this one has posterior {probs[best]:.2f}"
-        )
-    verdict = Verdict.VERIFIED if confidence >= params.threshold else Verdict.DISPUTED
+    reasons.append(
+        f"posterior {confidence:.2f} that it is the right behaviour"
+        + (f" (none of them: {post.none:.2f})" if post.none >= 0.05 else "")
+    )
+    if not credible_hard and loaded:
+        reasons.append("the task states no example or test of its own to check against")
+    verdict = Verdict.VERIFIED if gate_ok and confidence >= params.threshold else Verdict.DISPUTED
     unmet = [t for t in hard if not t.credible]
     if verdict is Verdict.DISPUTED:
-        reasons.insert(0, f"evidence too weak to verify (confidence {confidence:.2f})")
+        if gate_ok:
+            reasons.insert(0, f"evidence too weak to verify (confidence {confidence:.2f})")
     elif unmet:
         # Possibly a mis-stated example, possibly every candidate is wrong: not for us to call.
         verdict = Verdict.DISPUTED
@@ -159,6 +170,279 @@ def decide(matrix: Matrix, params: ScoringParams) -> VerificationReport:
         evidence=evidence.model_copy(update={"counterexamples": counterexamples}),
         alternatives=alternatives,
     )
+
+
+# -- independent agreement ---------------------------------------------------------------------
+
+
+def _gate(
+    best: int,
+    clusters: list[list[str]],
+    behaviours: dict[str, list[CallOutcome]],
+    informative: list[int],
+    records: list[TestRecord],
+    unit_of: dict[str, str],
+    matrix: Matrix,
+    params: ScoringParams,
+    probabilities: dict[str, float],
+) -> tuple[bool, list[str]]:
+    """Whether independent evidence backs the cluster at all, and the reasons, naming it."""
+    members = clusters[best]
+    programs = _programs(members, matrix)
+    names = ", ".join(members)
+    rivals = [m for i, m in enumerate(clusters) if i != best]
+    reasons: list[str] = []
+    if len(programs) >= 2:
+        if matrix.entry_point is None:
+            outcome = behaviours[members[0]][0] if behaviours[members[0]] else None
+            if outcome is not None and outcome.kind == "value":
+                reasons.append(
+                    f"{len(programs)} distinct programs ({names}) compute the same result"
+                )
+                return True, reasons
+            reasons.insert(0, f"the programs that agree ({names}) agree on no result")
+            return False, reasons
+        agreed = _agreed_inputs(members, behaviours, informative)
+        discriminating = _discriminating(agreed, members, rivals, behaviours, params)
+        needed = max(1, min(params.min_agreement, len(agreed)))
+        detail = (
+            f"{len(programs)} distinct programs ({names}) agree on {len(agreed)} "
+            f"input{'s' if len(agreed) != 1 else ''}, {len(discriminating)} of them discriminating"
+        )
+        if rivals:
+            detail += f" (a rival behaviour, {', '.join(rivals[0])}, answers differently)"
+        reasons.append(detail)
+        if len(discriminating) >= needed:
+            return True, reasons
+        why = (
+            "on no input at all"
+            if not agreed
+            else "only on inputs that every behaviour answers the same way"
+        )
+        reasons.insert(0, f"the programs agree {why}: agreement there proves nothing")
+        return False, reasons
+    # A single program: only tests written apart from all code (the test designer's), that
+    # its strongest rival fails, can back it; a coder's tests restate that coder's reading.
+    unit = unit_of.get(members[0], "")
+    strongest = max(rivals, key=lambda m: probabilities.get(unit_of.get(m[0], ""), 0.0), default=[])
+    rival_unit = unit_of.get(strongest[0], "") if strongest else ""
+    independent = [
+        r
+        for r in records
+        if r.designer
+        and r.blind
+        and r.outcomes.get(unit) == "pass"
+        and r.outcomes.get(rival_unit) == "fail"
+    ]
+    # ... and one-sidedly: a blind test the rival passes and it fails speaks for the rival.
+    against = [
+        r
+        for r in records
+        if r.designer
+        and r.blind
+        and r.outcomes.get(unit) == "fail"
+        and r.outcomes.get(rival_unit) == "pass"
+    ]
+    if rival_unit and len(independent) >= params.min_discriminating_tests and not against:
+        reasons.append(
+            f"{members[0]} passes {len(independent)} tests written from the task alone that its "
+            f"strongest rival ({', '.join(strongest)}) fails: "
+            + ", ".join(r.id for r in independent[:4])
+        )
+        return True, reasons
+    rival_units = {rival_unit} if rival_unit else set()
+    if len(members) > 1:
+        reasons.insert(
+            0, f"{names} are the same program sampled more than once: one implementation"
+        )
+    if rival_units:
+        reasons.insert(
+            0,
+            f"{members[0]} is one program against a rival behaviour "
+            f"({', '.join(strongest)}), and tests written from the task alone do not tell "
+            "them apart" + (f"; {len(against)} of them side with the rival" if against else ""),
+        )
+    else:
+        reasons.insert(
+            0,
+            f"only one program ({members[0]}) passes the task's examples: no independent "
+            "implementation agrees with it",
+        )
+    return False, reasons
+
+
+def _agreed_inputs(
+    members: list[str], behaviours: dict[str, list[CallOutcome]], informative: list[int]
+) -> list[int]:
+    """Informative inputs on which at least two members were both observed."""
+    out = []
+    for k in informative:
+        seen = sum(
+            1
+            for m in members
+            if k < len(behaviours[m]) and behaviours[m][k].kind in ("value", "raised")
+        )
+        if seen >= 2:
+            out.append(k)
+    return out
+
+
+def _discriminating(
+    agreed: list[int],
+    members: list[str],
+    rivals: list[list[str]],
+    behaviours: dict[str, list[CallOutcome]],
+    params: ScoringParams,
+) -> list[int]:
+    """Agreed inputs that tell behaviours apart: all of them when the answers vary from input
+    to input (a constant answer shows no logic agreeing), else those a rival answers
+    differently."""
+    mine = behaviours[members[0]]
+    if len({_key(mine[k]) for k in agreed}) >= 2:
+        return agreed
+    return [
+        k
+        for k in agreed
+        if any(
+            k < len(behaviours[r[0]])
+            and behaviours[r[0]][k].kind in ("value", "raised")
+            and not _agree(mine[k], behaviours[r[0]][k], params)
+            for r in rivals
+        )
+    ]
+
+
+def _key(outcome: CallOutcome) -> str:
+    if outcome.kind == "raised":
+        return "raised " + outcome.error.split(":", 1)[0]
+    try:
+        return repr(codec.encode(outcome.value))
+    except Exception:
+        return repr(outcome.value)
+
+
+def _programs(members: Sequence[str], matrix: Matrix) -> set[str]:
+    """The distinct programs among `members`: the same code sampled twice (comments and layout
+    aside) is one implementation agreeing with itself, not two."""
+    codes = {c.id: c.code for c in matrix.candidates}
+    return {_normalized(codes[m]) for m in members}
+
+
+# -- the posterior's inputs ---------------------------------------------------------------------
+
+
+def _agreement(
+    index: int,
+    clusters: list[list[str]],
+    behaviours: dict[str, list[CallOutcome]],
+    informative: list[int],
+    matrix: Matrix,
+    params: ScoringParams,
+) -> int:
+    """How many discriminating inputs the cluster's programs agree on (a computed result of a
+    computation task counts as enough)."""
+    members = clusters[index]
+    if matrix.entry_point is None:
+        first = behaviours[members[0]]
+        return params.min_agreement if first and first[0].kind == "value" else 0
+    rivals = [m for i, m in enumerate(clusters) if i != index]
+    agreed = _agreed_inputs(members, behaviours, informative)
+    return len(_discriminating(agreed, members, rivals, behaviours, params))
+
+
+def _units(
+    clusters: list[list[str]],
+    agreement: list[int],
+    loaded: list[Candidate],
+    survivors: set[str],
+    matrix: Matrix,
+) -> tuple[list[Unit], dict[str, str]]:
+    """Survivor clusters as units k0, k1, ...; each distinct rejected program as r0, r1, ..."""
+    units = [
+        Unit(f"k{i}", len(_programs(m, matrix)), agreement=agreement[i])
+        for i, m in enumerate(clusters)
+    ]
+    unit_of = {c: f"k{i}" for i, m in enumerate(clusters) for c in m}
+    by_program: dict[str, str] = {}
+    for c in loaded:
+        if c.id in survivors:
+            continue
+        program = _normalized(c.code)
+        if program not in by_program:
+            by_program[program] = f"r{len(by_program)}"
+            units.append(Unit(by_program[program], 1, survivor=False))
+        unit_of[c.id] = by_program[program]
+    return units, unit_of
+
+
+def _records(
+    generated: list[TestEvidence], units: list[Unit], unit_of: dict[str, str], matrix: Matrix
+) -> list[TestRecord]:
+    members: dict[str, list[str]] = {}
+    for cid, unit in unit_of.items():
+        members.setdefault(unit, []).append(cid)
+    out = []
+    seen: set[tuple[str, str]] = set()
+    suite_size: dict[str, int] = {}
+    for t in generated:
+        suite_size[t.id.rsplit(".", 1)[0]] = suite_size.get(t.id.rsplit(".", 1)[0], 0) + 1
+    for t in generated:
+        designer = t.source in ("designer", "adjudicator")
+        if designer:
+            source = t.id.rsplit(".", 1)[0]
+        else:
+            source = unit_of.get(t.author or "", f"author:{t.author}")
+        # The same assert from the same behaviour twice (a program sampled twice, with its
+        # tests) is one piece of evidence, not two.
+        if (source, t.code.strip()) in seen:
+            continue
+        seen.add((source, t.code.strip()))
+        outcomes: dict[str, Outcome] = {}
+        for u in units:
+            outcome = _unit_outcome(t.id, members.get(u.id, []), matrix)
+            if outcome is not None:
+                outcomes[u.id] = outcome
+        # An adjudication's asserts are one judgement on the disputed inputs, seen side by side:
+        # together they weigh as one test, and they cannot stand in for tests written blind.
+        adjudged = t.source == "adjudicator"
+        weight = 1.0 / suite_size[source] if adjudged else 1.0
+        out.append(TestRecord(t.id, source, designer, outcomes, weight, blind=not adjudged))
+    return out
+
+
+def _unit_outcome(test_id: str, members: list[str], matrix: Matrix) -> Outcome | None:
+    """The unit's outcome on a test: the majority of its members that ran it."""
+    passed = failed = 0
+    for m in members:
+        o = matrix.runs[m].tests.get(test_id)
+        if o is None or o.kind == "skipped":
+            continue
+        if o.passed:
+            passed += 1
+        else:
+            failed += 1
+    if not passed and not failed:
+        return None
+    return "pass" if passed >= failed else "fail"
+
+
+def _in_process_notes(matrix: Matrix) -> list[str]:
+    forgeable = sorted(
+        {t for run in matrix.runs.values() for t, o in run.tests.items() if o.in_process}
+    )
+    if not forgeable:
+        return []
+    shown = ", ".join(forgeable[:5]) + (" ..." if len(forgeable) > 5 else "")
+    return [
+        f"tests {shown} needed live objects and ran inside the candidates' own processes, "
+        "where a candidate could forge its outcome"
+    ]
+
+
+def _no_survivor_reason(hard: list[TestEvidence], credible_hard: list[str], matrix: Matrix) -> str:
+    codes = {t.id: t.code for t in hard}
+    shown = "; ".join(f"`{codes[t].strip()}`" for t in credible_hard[:2])
+    return f"no candidate passes the task's own examples and tests ({shown})"
 
 
 # -- the matrix as evidence -----------------------------------------------------------------
@@ -179,7 +463,7 @@ def _test_evidence(matrix: Matrix) -> list[TestEvidence]:
                     author=group.author,
                     code=case.src,
                     passed_by=passed_by,
-                    credible=bool(passed_by) or group.source not in TRUSTED_SOURCES,
+                    credible=bool(passed_by) or group.strict or group.source not in TRUSTED_SOURCES,
                 )
             )
     return out
@@ -197,6 +481,8 @@ def _cells(matrix: Matrix) -> list[Cell]:
                     expected=o.expected,
                     actual=o.actual,
                     error=o.error,
+                    calls=o.calls,
+                    in_process=o.in_process,
                 )
             )
     return out
@@ -262,11 +548,11 @@ def _informative(behaviours: dict[str, list[CallOutcome]], ids: Sequence[str]) -
 
 
 def _agree(a: CallOutcome, b: CallOutcome, params: ScoringParams) -> bool:
-    if a.kind == "skipped" or b.kind == "skipped":
-        return True  # unknown, not a difference
-    if a.kind == "timeout" and b.kind == "timeout":
+    if a.kind in ("skipped", "timeout") or b.kind in ("skipped", "timeout"):
+        # Unknown, not a difference: a slow right program is still right, and the optimizer,
+        # not the verifier, is where speed counts.
         return True
-    return same_outcome(a, b, atol=params.atol, rtol=params.rtol)
+    return same_outcome(a, b, atol=params.atol, rtol=params.rtol, exact=True, ordered=False)
 
 
 def _same_behaviour(
@@ -275,12 +561,28 @@ def _same_behaviour(
     shared = [k for k in informative if k < len(a) and k < len(b)]
     # Alike only on evidence: a candidate whose job died at its first call (every outcome
     # skipped) is like no one, not like everyone.
-    seen = any(a[k].kind != "skipped" and b[k].kind != "skipped" for k in shared)
+    seen = any(a[k].kind in _OBSERVED and b[k].kind in _OBSERVED for k in shared)
     return (seen or not shared) and all(_agree(a[k], b[k], params) for k in shared)
 
 
+def _tests_differ(matrix: Matrix, a: str, b: str) -> bool:
+    """A test is a call too: two programs of which one passes a test and the other fails it
+    behave differently on that test's input, whatever the drawn inputs say."""
+    ta, tb = matrix.runs[a].tests, matrix.runs[b].tests
+    for test_id, x in ta.items():
+        y = tb.get(test_id)
+        if y is None or x.kind in ("skipped", "timeout") or y.kind in ("skipped", "timeout"):
+            continue
+        if x.passed != y.passed:
+            return True
+    return False
+
+
+_OBSERVED = ("value", "raised")
+
+
 def _seen(outcomes: list[CallOutcome]) -> int:
-    return sum(o.kind != "skipped" for o in outcomes)
+    return sum(o.kind in _OBSERVED for o in outcomes)
 
 
 def _cluster(
@@ -288,13 +590,16 @@ def _cluster(
     behaviours: dict[str, list[CallOutcome]],
     informative: list[int],
     params: ScoringParams,
+    matrix: Matrix | None = None,
 ) -> list[list[str]]:
     clusters: list[list[str]] = []
     # The best-observed candidates lead (and stand for) their clusters, so one that crashed
     # halfway is compared on what it did, not used as the yardstick for the rest.
     for cid in sorted(ids, key=lambda c: -_seen(behaviours[c])):
         for members in clusters:
-            if _same_behaviour(behaviours[members[0]], behaviours[cid], informative, params):
+            if _same_behaviour(behaviours[members[0]], behaviours[cid], informative, params) and (
+                matrix is None or not _tests_differ(matrix, members[0], cid)
+            ):
                 members.append(cid)
                 break
         else:
@@ -305,44 +610,23 @@ def _cluster(
 # -- scores -----------------------------------------------------------------------------------
 
 
-def _passed(
-    cid: str,
-    generated: list[TestEvidence],
-    matrix: Matrix,
-    params: ScoringParams,
-    members: Sequence[str] = (),
-) -> float:
-    group = set(members) or {cid}
-    run = matrix.runs[cid]
-    return sum(
-        params.own_test_weight if _self_serving(t, group) else 1.0
-        for t in generated
-        if (o := run.tests.get(t.id)) is not None and o.passed
+def _passed(members: Sequence[str], generated: list[TestEvidence], matrix: Matrix) -> float:
+    """Generated tests passed by the best of `members` (each test counted once)."""
+    return float(
+        max(
+            sum(
+                1
+                for t in generated
+                if (o := matrix.runs[m].tests.get(t.id)) is not None and o.passed
+            )
+            for m in members
+        )
     )
 
 
-def _self_serving(test: TestEvidence, group: set[str]) -> bool:
-    """A test that only its lone author passes: it may just restate the author's misreading.
-
-    Tests everyone passes change no cluster's odds against another, and a test another
-    candidate also passes is independent support; only the rest are discounted.
-    """
-    return len(group) == 1 and test.author in group and set(test.passed_by) <= group
-
-
-def _score(
-    members: list[str], generated: list[TestEvidence], matrix: Matrix, params: ScoringParams
-) -> float:
-    best = max(_passed(m, generated, matrix, params, members) for m in members)
-    agreeing = _independent(members, matrix)
-    return params.test_weight * best + params.agreement_weight * math.log(agreeing)
-
-
-def _independent(members: Sequence[str], matrix: Matrix) -> int:
-    """How many different programs the cluster holds: the same code sampled twice (comments
-    and layout aside) is one implementation agreeing with itself, not two."""
-    codes = {c.id: c.code for c in matrix.candidates}
-    return len({_normalized(codes[m]) for m in members})
+def same_program(a: str, b: str) -> bool:
+    """The same code, comments and layout aside."""
+    return _normalized(a) == _normalized(b)
 
 
 def _normalized(code: str) -> str:
@@ -350,42 +634,6 @@ def _normalized(code: str) -> str:
         return ast.dump(ast.parse(code))
     except (SyntaxError, ValueError, RecursionError):
         return code.strip()
-
-
-def _pass_rate(cid: str, generated: list[TestEvidence], matrix: Matrix) -> float | None:
-    run = matrix.runs[cid]
-    judged = [o for t in generated if (o := run.tests.get(t.id)) and o.kind != "skipped"]
-    return sum(o.passed for o in judged) / len(judged) if judged else None
-
-
-def _evidence_strength(
-    members: list[str],
-    generated: list[TestEvidence],
-    hard: int,
-    informative: int,
-    matrix: Matrix,
-    params: ScoringParams,
-) -> tuple[float, list[str]]:
-    """How much independent support the winner has, in rough units of 'one passed test'."""
-    tests = _passed(members[0], generated, matrix, params, members)
-    agreeing = _independent(members, matrix) - 1
-    # Agreement counts for more the more inputs it was checked on.
-    agreement = 2.0 * agreeing * min(1.0, 0.25 + informative / 40)
-    reasons = []
-    if hard:
-        reasons.append(
-            f"passes all {hard} trusted test{'s' if hard > 1 else ''} (examples and user tests)"
-        )
-    if agreeing:
-        reasons.append(
-            f"{agreeing + 1} independent candidates behave alike on {informative} "
-            f"input{'s' if informative != 1 else ''}"
-        )
-    if tests:
-        reasons.append(f"passes generated tests worth {tests:g}")
-    if not reasons:
-        reasons.append("no example, test or independent candidate backs it")
-    return hard + tests + agreement, reasons
 
 
 def _codet_pick(
@@ -409,8 +657,10 @@ def _majority_pick(
     informative: list[int],
     params: ScoringParams,
 ) -> str | None:
-    """MBR-exec style: the largest behaviour cluster, with no tests at all."""
-    clusters = _cluster([c.id for c in loaded], behaviours, informative, params)
+    """MBR-exec style: the largest behaviour cluster, with no tests at all (among candidates
+    that were called on the inputs)."""
+    called = [c.id for c in loaded if behaviours[c.id]] or [c.id for c in loaded]
+    clusters = _cluster(called, behaviours, informative, params)
     return max(clusters, key=len)[0] if clusters else None
 
 

@@ -17,9 +17,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 # Trusted: "example" (from the task), "user" (the task's tests). Generated, and so noisy:
-# "candidate" (written with a candidate, by its author) and "designer" (written from the task
-# alone, by an independent test writer).
-TestSource = Literal["example", "user", "candidate", "designer"]
+# "candidate" (written with a candidate, by its author), "designer" (written from the task alone,
+# by an independent test writer) and "adjudicator" (the test designer's answer, from the task
+# alone, on the inputs where rival behaviours disagree).
+TestSource = Literal["example", "user", "candidate", "designer", "adjudicator"]
 TRUSTED_SOURCES = frozenset({"example", "user"})
 
 
@@ -45,6 +46,9 @@ class TestGroup(BaseModel):
     setup: str = ""
     cases: list[TestCase] = []
     error: str | None = None  # why the test code could not be used, if it could not
+    # Trusted tests stated outright (asserts the user wrote) filter even when no candidate
+    # passes them; examples read out of prose or doctests are set aside then (a misreading).
+    strict: bool = False
 
 
 def parse_tests(
@@ -54,6 +58,7 @@ def parse_tests(
     group_id: str,
     source: TestSource,
     author: str | None = None,
+    strict: bool = False,
 ) -> TestGroup:
     """Split test code into cases. Code that does not parse gives a group with `error` set."""
     try:
@@ -90,7 +95,8 @@ def parse_tests(
         id=group_id,
         source=source,
         author=author,
-        setup=_unparse(setup),
+        strict=strict,
+        setup=_implied_imports(tree) + _unparse(setup),
         cases=cases,
         error=None if cases else "no test cases found (expected assert lines or test_* functions)",
     )
@@ -194,6 +200,41 @@ def _calls_check(node: ast.stmt) -> bool:
     )
 
 
+# Modules test code often uses without importing them (an MBPP example reads
+# `assert math.isclose(area(2), 12.56)` with no import in sight): the name a module goes by,
+# and the module.
+IMPLIED_MODULES = {
+    "math": "math", "cmath": "cmath", "re": "re", "string": "string", "itertools": "itertools",
+    "functools": "functools", "collections": "collections", "heapq": "heapq",
+    "bisect": "bisect", "statistics": "statistics", "fractions": "fractions",
+    "decimal": "decimal", "datetime": "datetime", "operator": "operator", "random": "random",
+    "json": "json", "copy": "copy", "sys": "sys", "np": "numpy", "numpy": "numpy",
+}  # fmt: skip
+
+
+def _implied_imports(tree: ast.Module) -> str:
+    """`import m` lines for the modules the code uses as `m.attr` but never binds."""
+    bound: set[str] = set()
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            used.add(node.value.id)
+    lines = []
+    for name in sorted(used - bound):
+        module = IMPLIED_MODULES.get(name)
+        if module is not None:
+            lines.append(f"import {module}" + (f" as {name}" if name != module else ""))
+    return "".join(line + "\n" for line in lines)
+
+
 def _unparse(nodes: list[ast.stmt]) -> str:
     return ast.unparse(ast.Module(body=nodes, type_ignores=[])) if nodes else ""
 
@@ -220,13 +261,10 @@ def examples_from_prompt(prompt: str, entry_point: str | None) -> list[str]:
         stripped = line.strip()
         if stripped.startswith(">>>"):
             continue
-        if stripped.startswith("assert "):
-            try:
-                node = ast.parse(stripped).body[0]
-            except SyntaxError:
-                continue
-            if isinstance(node, ast.Assert) and _calls(node.test, entry_point):
-                _append_unique(found, ast.unparse(node))
+        asserts = _inline_asserts(stripped, entry_point)
+        if asserts:
+            for stmt in asserts:
+                _append_unique(found, stmt)
             continue
         start = stripped.find(entry_point + "(")
         if start < 0 or (
@@ -241,6 +279,41 @@ def examples_from_prompt(prompt: str, entry_point: str | None) -> list[str]:
         if arrow:
             _add(found, stripped[start : end + 1], rest[arrow.end() :].rstrip(" .,;"))
     return found
+
+
+def stated_examples(prompt: str, entry_point: str | None) -> list[str]:
+    """The `assert` statements a prompt states outright, wherever they stand in its text."""
+    if entry_point is None:
+        return []
+    found: list[str] = []
+    for line in prompt.splitlines():
+        if not line.strip().startswith(">>>"):
+            for stmt in _inline_asserts(line.strip(), entry_point):
+                _append_unique(found, stmt)
+    return found
+
+
+_ASSERT = re.compile(r"(?<![\w.])assert\s")
+_ENDS = re.compile(r"[`;]|\.\s|\.$|,\s+(?:and|or|but)\s|\s+(?:and|or|but)\s+(?=[a-z])")
+
+
+def _inline_asserts(line: str, entry_point: str) -> list[str]:
+    """`assert` statements anywhere in a line of prose ("...the sum. assert add(2, 3) == 5"),
+    inside backticks or not: each is cut at the longest prefix that parses."""
+    out = []
+    for match in _ASSERT.finditer(line):
+        rest = line[match.start() :]
+        ends = [m.start() for m in _ENDS.finditer(rest)] + [len(rest)]
+        for end in sorted(set(ends), reverse=True):
+            try:
+                body = ast.parse(rest[:end].strip()).body
+            except SyntaxError:
+                continue
+            if len(body) == 1 and isinstance(body[0], ast.Assert):
+                if _calls(body[0].test, entry_point):
+                    out.append(ast.unparse(body[0]))
+                break
+    return out
 
 
 def _want(text: str) -> str:
