@@ -39,5 +39,5 @@ def test_optimizer_benchmark_json_smoke() -> None:
     assert [r["kind"] for r in rows["fib"]["rejected"]] in (["slower", "test"], ["hangs", "test"])
     assert rows["total"]["status"] == "already_fast" and rows["total"]["model_calls"] == 0
     summary = report["summary"]
-    assert summary["pass_to_fail"] == 0 and summary["wrong_rewrites_accepted"] == 0
+    assert summary["pass_to_fail"] == 0 and summary["wrong_rewrites_kept"] == 0
     assert summary["optimized"] == 2 and summary["speedup_net"] > 1.1
