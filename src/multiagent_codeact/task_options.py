@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
+from . import pyast
 from .domain import Task
 from .task_text import entry_point_in
 
@@ -50,13 +51,13 @@ def _example(text: str) -> str:
     """An assert statement; a bare comparison (`add(2, 3) == 5`) gets its `assert`."""
     text = text.strip()
     try:
-        ast.parse(text, mode="eval")
+        pyast.parse_expression(text)
     except SyntaxError:
         pass
     else:
         return f"assert {text}"
     try:
-        tree = ast.parse(text)
+        tree = pyast.parse(text)
     except SyntaxError as exc:
         raise typer.BadParameter(
             f"{text!r} is not Python ({exc.msg}); give an assert, e.g. 'assert add(2, 3) == 5'",
@@ -78,7 +79,7 @@ def _tests(path: Path) -> str:
     except (OSError, UnicodeDecodeError) as exc:
         raise typer.BadParameter(f"cannot read {path}: {exc}", param_hint="--tests") from None
     try:
-        ast.parse(code, filename=str(path))
+        pyast.parse(code, filename=str(path))
     except SyntaxError as exc:
         raise typer.BadParameter(
             f"{path}:{exc.lineno}: {exc.msg}; the tests must be Python (asserts, test_*())",

@@ -101,3 +101,41 @@ async def test_an_already_fast_solution_is_left_alone_without_a_model_call(
     assert "already fast" in report.reason
     assert server.requests == [] and clients == 0
     assert report.model_calls == 0 and report.code is None
+
+
+CACHED_LINEAR = """\
+from collections import Counter
+from functools import lru_cache
+
+_seen = {}
+
+def count_pairs(xs):
+    key = tuple(xs)
+    if key not in _seen:
+        _seen[key] = sum(c * (c - 1) // 2 for c in Counter(xs).values())
+    return _seen[key]
+"""
+LRU_LINEAR = """\
+from collections import Counter
+from functools import lru_cache
+
+@lru_cache(maxsize=None)
+def _pairs(key):
+    return sum(c * (c - 1) // 2 for c in Counter(key).values())
+
+def count_pairs(xs):
+    return _pairs(tuple(xs))
+"""
+
+
+async def test_a_rewrite_that_remembers_answers_across_calls_is_not_timed_on_its_memory(
+    sandbox: Sandbox,
+) -> None:
+    # Faster for real too, but timed on repeated inputs a cache answers from memory, and it
+    # grows with every call: rejected for what it keeps, naming it.
+    report, _, _, _ = await run_optimizer(sandbox, QUADRATIC, [CACHED_LINEAR, LRU_LINEAR])
+    assert {r.kind for r in report.rejected} == {"stateful"}, report.rejected
+    first, second = (r.reason for r in report.rejected[:2])
+    assert "keeps results across calls" in first and "_seen: 0 ->" in first, first
+    assert "_pairs: 0 ->" in second, second
+    assert report.code is None

@@ -225,3 +225,34 @@ def test_unknown_tags_are_refused() -> None:
 def test_show_shortens_long_values() -> None:
     text = codec.show("x" * 1000, limit=50)
     assert len(text) == 50 and text.endswith("...")
+
+
+def test_subclasses_of_built_in_types_keep_their_names_for_behaviour() -> None:
+    import collections
+    import enum
+
+    class Colour(enum.IntEnum):
+        RED = 1
+
+    point = collections.namedtuple("Point", "x y")
+    cases = [
+        (collections.Counter("aab"), {"a": 2, "b": 1}),
+        (collections.OrderedDict(a=1), {"a": 1}),
+        (collections.defaultdict(int, a=1), {"a": 1}),
+        (point(1, 2), (1, 2)),
+        (Colour.RED, 1),
+    ]
+    for subclassed, plain in cases:
+        on_host = codec.decode(json.loads(codec.dumps_capped(subclassed, 10_000)), subtypes=True)
+        # Two programs, one returning the subclass and one the plain value, behave differently...
+        assert not codec.equivalent(on_host, round_trip(plain)), subclassed
+        assert codec.equivalent(on_host, codec.decode(codec.encode(subclassed), subtypes=True))
+        # ... but a test's `==` sees through it, as Python's does.
+        assert same_value(on_host, plain)
+    # Inside the sandbox a test gets a real Counter back where one is known, else the base value.
+    assert type(round_trip(collections.Counter("ab"))) is collections.Counter
+    assert type(round_trip(point(1, 2))) is tuple
+    shown = codec.show(codec.decode(codec.encode(collections.Counter("aa")), subtypes=True))
+    assert shown == "Counter({'a': 2})"
+    # numpy's float64 is a float subclass, but stands for a Python float here.
+    assert round_trip(np.float64(1.5)) == 1.5 and type(round_trip(np.float64(1.5))) is float

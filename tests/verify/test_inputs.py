@@ -174,7 +174,7 @@ def test_string_examples_mostly_keep_their_alphabet() -> None:
 
 
 def test_sentences_are_recombined_from_their_words() -> None:
-    inputs = generate_inputs(None, [("hello world",), ("big cat",)], n=60)
+    inputs = generate_inputs(None, [("hello world",), ("big cat",)], n=100)
     words = {"hello", "world", "big", "cat"}
     recombined = [
         s
@@ -295,3 +295,15 @@ def test_parameters_nothing_describes_are_drawn_of_one_kind_together() -> None:
     kinds = {(type(a), type(b)) for a, b in inputs}
     assert all(ka is kb for ka, kb in kinds), kinds  # never [1] with "ab"
     assert len(kinds) >= 2  # but numbers, text and lists all appear
+
+
+def test_characters_and_words_the_task_quotes_are_drawn_though_no_example_shows_them() -> None:
+    prompt = "Count the sentences that start with the word \"I\". Sentences end in '.', '?' or '!'."
+    domain = task_domain(prompt)
+    assert domain.literals == ("I", ".", "?", "!")
+    assert domain.for_param("s").literals == domain.literals
+    drawn = [
+        s for (s,) in generate_inputs(sig("str"), [("Hi there. You ok",)], n=120, domain=domain)
+    ]
+    assert any("!" in s for s in drawn) and any("?" in s for s in drawn)
+    assert any("I" in s.split() for s in drawn)

@@ -159,6 +159,67 @@ async def test_counterexamples_are_small_inputs_on_which_the_rival_differs(
         assert example.rival_output == repr(xs[0])
 
 
+ZERO_PROMPT = '''def f(x: int) -> str:
+    """Return x in decimal, as a string; "0" for zero.
+    >>> f(12)
+    '12'
+    """
+'''
+# Two distinct programs that agree and are both wrong on zero, against one right program: all
+# three pass the example, so without a test from the task, agreement would be a majority vote.
+ALIKE_WRONG = [
+    cand("w-loop", "def f(x):\n    s = ''\n    while x > 0:\n        s = str(x % 10) + s\n"
+         "        x //= 10\n    return s"),
+    cand("w-digits", "def f(x):\n    out = []\n    while x > 0:\n        out.append(str(x % 10))\n"
+         "        x //= 10\n    return ''.join(reversed(out))"),
+    cand("g-str", "def f(x):\n    return str(x) if x >= 0 else ''"),
+]  # fmt: skip
+
+
+async def test_alike_programs_do_not_outvote_a_rival_no_task_test_decides_against(
+    sandbox: Sandbox,
+) -> None:
+    task = Task(prompt=ZERO_PROMPT, entry_point="f")
+    domain = "assert f(5) == '5'\nassert f(30) == '30'\n"  # zero not asked
+    report = await averify(
+        task, ALIKE_WRONG, sandbox=sandbox, n_inputs=40, generated_tests=[domain]
+    )
+    assert report.verdict is Verdict.DISPUTED
+    assert any("passes the task's examples too" in r for r in report.reasons), report.reasons
+    assert any("no test written from the task alone decides" in r for r in report.reasons)
+    assert any(ce.call == "f(0)" for ce in report.evidence.counterexamples)
+
+
+async def test_a_ruling_where_the_programs_disagree_decides(sandbox: Sandbox) -> None:
+    task = Task(prompt=ZERO_PROMPT, entry_point="f")
+    ruling = "assert f(0) == '0'\n"
+    report = await averify(
+        task, ALIKE_WRONG, sandbox=sandbox, n_inputs=40, adjudicated_tests=[ruling]
+    )
+    # Asked where they disagree, the designer says zero gives "0": the two that agree lose to
+    # the lone right program, which a ruling (seen beside both answers) cannot verify alone.
+    assert report.selected is not None and report.selected.id == "g-str"
+    assert report.verdict is Verdict.DISPUTED
+    assert report.reasons[0].startswith("g-str is one program against a rival behaviour")
+    # A ruling that backs the pair against the rival lets their agreement count.
+    backing = "assert f(0) == ''\n"
+    report = await averify(
+        task, ALIKE_WRONG, sandbox=sandbox, n_inputs=40, adjudicated_tests=[backing],
+        generated_tests=["assert f(5) == '5'\nassert f(30) == '30'\nassert f(7) == '7'\n"],
+    )  # fmt: skip
+    assert report.verdict is Verdict.VERIFIED, report.reasons
+    assert report.selected is not None and report.selected.id in {"w-loop", "w-digits"}
+    assert any("side with it against the rival" in r for r in report.reasons)
+    # A ruling that every program fails overrules whichever leads.
+    neither = "assert f(0) == 'zero'\n"
+    report = await averify(
+        task, ALIKE_WRONG, sandbox=sandbox, n_inputs=40, adjudicated_tests=[neither],
+        generated_tests=["assert f(5) == '5'\nassert f(30) == '30'\nassert f(7) == '7'\n"],
+    )  # fmt: skip
+    assert report.verdict is Verdict.DISPUTED
+    assert "the test designer rules against" in report.reasons[0], report.reasons
+
+
 # -- abstaining and failing --------------------------------------------------------------------
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .. import pyast
+
 _FENCE = re.compile(
     r"^[ \t]*(`{3,}|~{3,})[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:^[ \t]*\1[ \t]*$(?P<close>)|\Z)",
     re.M | re.S,
@@ -83,7 +85,7 @@ def parse_coder_reply(
         return ParsedReply(explanation=explanation, problems=problems, truncated=cut)
     code = "\n\n".join(b.body.rstrip() for b in code_blocks) + "\n"
     try:
-        ast.parse(code)
+        pyast.parse(code)
     except SyntaxError as exc:
         kept = _parsing_prefix(code, exc.lineno or 1, entry_point)
         if kept is None:
@@ -180,7 +182,7 @@ def _is_tests(block: _Block, entry_point: str | None) -> bool:
     if block.section is not None and block.section.startswith(("test", "unit")):
         return True
     try:
-        tree = ast.parse(block.body)
+        tree = pyast.parse(block.body)
     except SyntaxError:
         return False
     stmts = [s for s in tree.body if not isinstance(s, ast.Import | ast.ImportFrom)]
@@ -214,7 +216,7 @@ def _explanation(text: str, blocks: list[_Block]) -> str:
 def _test_parts(body: str) -> list[str]:
     """The top-level statements of `body` that belong in a test suite, as source."""
     try:
-        tree = ast.parse(body)
+        tree = pyast.parse(body)
     except SyntaxError:
         return []
     keep = []
@@ -233,7 +235,7 @@ def _split_asserts(code: str, entry_point: str | None) -> tuple[str, list[str]]:
     model's tests, and left in they run (and can fail) when the code is loaded."""
     if entry_point is None:
         return code, []
-    tree = ast.parse(code)
+    tree = pyast.parse(code)
     asserts = [s for s in tree.body if isinstance(s, ast.Assert)]
     if not asserts or len(asserts) == len(tree.body):
         return code, []
@@ -279,7 +281,7 @@ def _looks_like_code(text: str) -> bool:
 
 def _parses(code: str) -> bool:
     try:
-        ast.parse(code)
+        pyast.parse(code)
     except SyntaxError:
         return False
     return True
@@ -287,7 +289,7 @@ def _parses(code: str) -> bool:
 
 def _defines(code: str, name: str) -> bool:
     try:
-        tree = ast.parse(code)
+        tree = pyast.parse(code)
     except SyntaxError:
         return False
     return any(
@@ -308,7 +310,7 @@ def _fix_entry_point(code: str, entry_point: str | None) -> tuple[str, str | Non
     """
     if entry_point is None or _defines(code, entry_point):
         return code, None
-    tree = ast.parse(code)
+    tree = pyast.parse(code)
     functions = [
         n.name for n in tree.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")
     ]

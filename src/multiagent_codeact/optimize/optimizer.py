@@ -60,7 +60,9 @@ async def optimize(
     check_sandbox(sandbox)
     groups = list(tests) if tests is not None else task_tests(task, suites)
     if inputs is None:
-        inputs = await asyncio.to_thread(_input_plan(task, code, groups).draw, cfg.n_inputs)
+        inputs = await asyncio.to_thread(
+            _draw_inputs, _input_plans(task, code, groups), cfg.n_inputs
+        )
     baseline = await measure_baseline(
         sandbox, code, entry, tests=groups, inputs=list(inputs), config=cfg
     )
@@ -232,14 +234,26 @@ async def _profile_rewrite(
     )
 
 
-def _input_plan(task: Task, code: str, groups: Sequence[TestGroup]) -> InputPlan:
-    """Built here, drawn in a thread: see InputPlan."""
+def _input_plans(task: Task, code: str, groups: Sequence[TestGroup]) -> tuple[InputPlan, ...]:
+    """Within the task's stated domain, and over the parameters' whole types. Built here,
+    drawn in a thread: see InputPlan."""
     entry = task.entry_point
     assert entry is not None
     sources = [g.setup + "\n" + "\n".join(c.src for c in g.cases) for g in groups]
     seeds = seed_args(entry, sources)
     signature = find_signature(entry, [task.prompt, code])
-    return plan_inputs(signature, seeds, task_domain(task.prompt))
+    return plan_inputs(signature, seeds, task_domain(task.prompt)), plan_inputs(signature, seeds)
+
+
+def _draw_inputs(plans: tuple[InputPlan, ...], n: int) -> list[tuple[Any, ...]]:
+    """Mostly inside the domain the task states, a quarter outside it: the original is the
+    oracle here, so what it does there (often: raise the error the task names) is behaviour a
+    rewrite must keep, and "1 <= k" in the prose must not hide a rewrite that breaks at k = 0."""
+    within, whole = plans
+    out: dict[str, tuple[Any, ...]] = {}
+    for args in [*within.draw(n - n // 4), *whole.draw(n // 4, seed=1)]:
+        out.setdefault(repr(args), args)
+    return list(out.values())
 
 
 def _total(timings: Sequence[SizeTiming]) -> float:

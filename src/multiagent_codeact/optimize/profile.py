@@ -55,6 +55,9 @@ class TimingRun(BaseModel):
     memory_bytes: int | None = None
     memory_method: Literal["tracemalloc", "maxrss"] | None = None
     job_error: str | None = None
+    kept_state: dict[int, list[str]] = Field(
+        default_factory=dict, description="per program, what it kept across calls"
+    )
 
 
 @cache
@@ -146,6 +149,8 @@ def _collect(
         elif kind == "lines":
             fields["lines"] = {str(k): int(v) for k, v in r.get("counts", {}).items()}
             fields["lines_complete"] = bool(r.get("complete", True))
+        elif kind == "state" and 0 <= r.get("p", -1) < n:
+            fields.setdefault("kept_state", {})[r["p"]] = [str(g) for g in r.get("grew", [])]
         elif kind == "memory":
             fields["memory_bytes"] = int(r["bytes"])
             fields["memory_method"] = r.get("method")

@@ -11,7 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RejectionKind = Literal["unusable", "load", "test", "output", "hangs", "slower", "noise"]
+RejectionKind = Literal[
+    "unusable", "load", "test", "output", "hangs", "slower", "noise", "stateful"
+]
 Status = Literal["accepted", "rejected", "already_fast", "not_profiled", "failed"]
 
 

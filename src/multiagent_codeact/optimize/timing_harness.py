@@ -7,7 +7,8 @@ programs the repeats alternate between them (A B B A ...), so a slow patch of th
 both alike instead of whichever happened to run during it.
 
 Records: {"k": "time", "i": input, "p": program, "o": kind, "ns": [per-call ns, ...]},
-{"k": "lines", ...} (line hit counts of one traced call) and {"k": "memory", ...}.
+{"k": "lines", ...} (line hit counts of one traced call), {"k": "memory", ...} and
+{"k": "state", "p": program, "grew": [...]} (what a program keeps across calls).
 """
 
 import json
@@ -29,6 +30,7 @@ class TimingHarness(InProcessHarness):
     def __init__(self, payload: dict[str, Any]) -> None:
         super().__init__(payload)
         self.turns: dict[tuple[int, int], int] = {}
+        self.namespaces: list[dict[str, Any]] = []
 
     def load_programs(self) -> list[Any] | None:
         entry: str = self.payload["entry"]
@@ -50,6 +52,7 @@ class TimingHarness(InProcessHarness):
                 self.emit({"k": "load", "p": index, "error": error})
                 return None
             fns.append(namespace[entry])
+            self.namespaces.append(namespace)
         self.emit({"k": "load"})
         return fns
 
@@ -172,10 +175,25 @@ class TimingHarness(InProcessHarness):
             kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             self.emit({"k": "memory", "i": index, "method": method, "bytes": kib * 1024})
 
+    def report_state(self, before: list[dict[str, int]]) -> None:
+        """What each program's module-level containers and caches hold now that they did not
+        before timing: a program that remembers answers across calls is timed on its memory."""
+        for p, (namespace, sizes) in enumerate(zip(self.namespaces, before, strict=True)):
+            grew = [
+                f"{name}: {sizes.get(name, 0)} -> {n} entries"
+                for name, n in _state_sizes(namespace).items()
+                if n > sizes.get(name, 0)
+            ]
+            if grew:
+                self.emit({"k": "state", "p": p, "grew": grew[:5]})
+
     def main(self) -> None:
         fns = self.load_programs()
         if fns is not None:
-            medians = self.time_inputs(fns)[0]
+            state = [_state_sizes(namespace) for namespace in self.namespaces]
+            timed = self.time_inputs(fns)
+            self.report_state(state)
+            medians = timed[0]
             if len(fns) == 1 and medians:
                 if self.payload["line_profile"]:
                     # The largest input that traces in reasonable time.
@@ -185,6 +203,32 @@ class TimingHarness(InProcessHarness):
                     self.measure_memory(fns[0], max(medians))
         self.emit({"k": "done"})
         self.flush()
+
+
+def _state_sizes(namespace: dict[str, Any]) -> dict[str, int]:
+    """Entries in what a program can keep between calls: module-level containers, caches of
+    functools (cache_info), mutable default arguments, and its functions' attributes."""
+    sizes: dict[str, int] = {}
+
+    def measure(name: str, value: Any) -> None:
+        try:
+            if isinstance(value, (dict, list, set, bytearray)) or type(value).__name__ == "deque":
+                sizes[name] = len(value)
+            elif callable(getattr(value, "cache_info", None)):
+                sizes[name] = int(value.cache_info().currsize)
+        except Exception:  # a hostile object's len(): it is not evidence of anything
+            pass
+
+    for name, value in list(namespace.items()):
+        if name.startswith("__"):
+            continue
+        measure(name, value)
+        for i, default in enumerate(getattr(value, "__defaults__", None) or ()):
+            measure(f"{name} default #{i + 1}", default)
+        for attr, held in list((getattr(value, "__dict__", None) or {}).items()):
+            if callable(value):
+                measure(f"{name}.{attr}", held)
+    return sizes
 
 
 def _why(kind: str, value: Any) -> str:

@@ -45,6 +45,16 @@ class Stream:
 
 
 @dataclass(frozen=True)
+class Subtyped:
+    """A value of a subclass of a built-in type (a Counter, a namedtuple, an IntEnum member):
+    the subclass's name, and the value as its base type. A program that returns a Counter
+    behaves differently from one that returns a dict; a test's `==` does not care."""
+
+    type: str
+    value: Any
+
+
+@dataclass(frozen=True)
 class Digest:
     """A value too large to ship whole: a hash of its encoding, with floats rounded."""
 
@@ -56,6 +66,18 @@ def encode(value: Any, depth: int = 0) -> Any:
     """The tagged-JSON form of `value`. Never raises: what cannot be encoded becomes Opaque."""
     if depth > MAX_DEPTH:
         return {"$o": ["deep", "<nested too deeply>"]}
+    if isinstance(value, Subtyped):
+        return {"$sub": [value.type, encode(value.value, depth + 1)]}
+    kind = type(value)
+    if kind not in _EXACT and isinstance(value, _BASES) and not kind.__module__.startswith("numpy"):
+        # numpy's float64 subclasses float, but numpy scalars stand for Python numbers here.
+        try:
+            base: Any = next(b for b in _BASES if isinstance(value, b))
+            return {
+                "$sub": [f"{kind.__module__}.{kind.__qualname__}", encode(base(value), depth + 1)]
+            }
+        except Exception:
+            return _encode_foreign(value, depth)
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
@@ -79,6 +101,9 @@ def encode(value: Any, depth: int = 0) -> Any:
         return {"$c": [encode(value.real), encode(value.imag)]}
     return _encode_foreign(value, depth)
 
+
+_BASES = (int, float, str, list, tuple, dict, set, frozenset, bytes, bytearray, complex)
+_EXACT = frozenset({type(None), bool, *_BASES})
 
 MAX_STREAM_ITEMS = 10_000  # a generator is consumed this far at most: it may be endless
 
@@ -147,29 +172,36 @@ def _round_floats(encoded: Any) -> Any:
     return encoded
 
 
-def decode(encoded: Any) -> Any:
-    """The Python value `encode` was given (Opaque and Digest stand in for what was lost)."""
+def decode(encoded: Any, *, subtypes: bool = False) -> Any:
+    """The Python value `encode` was given (Opaque and Digest stand in for what was lost).
+
+    A subclass of a built-in type comes back as the stdlib class it was where that is known
+    (Counter, OrderedDict, defaultdict), else as its base value; with `subtypes`, as Subtyped,
+    for comparing behaviours.
+    """
     if isinstance(encoded, list):
-        return [decode(v) for v in encoded]
+        return [decode(v, subtypes=subtypes) for v in encoded]
     if not isinstance(encoded, dict):
         return encoded
     ((tag, body),) = encoded.items()
     if tag == "$t":
-        return tuple(decode(v) for v in body)
+        return tuple(decode(v, subtypes=subtypes) for v in body)
     if tag == "$s":
-        return {_hashable(decode(v)) for v in body}
+        return {_hashable(decode(v, subtypes=subtypes)) for v in body}
     if tag == "$fs":
-        return frozenset(_hashable(decode(v)) for v in body)
+        return frozenset(_hashable(decode(v, subtypes=subtypes)) for v in body)
     if tag == "$d":
-        return {_hashable(decode(k)): decode(v) for k, v in body}
+        return {
+            _hashable(decode(k, subtypes=subtypes)): decode(v, subtypes=subtypes) for k, v in body
+        }
     if tag == "$f":
         return float(body)
     if tag == "$b":
         return base64.b64decode(body)
     if tag == "$c":
-        return complex(decode(body[0]), decode(body[1]))
+        return complex(decode(body[0], subtypes=subtypes), decode(body[1], subtypes=subtypes))
     if tag == "$nd":
-        return NdArray(_freeze(decode(body)))
+        return NdArray(_freeze(decode(body, subtypes=subtypes)))
     if tag == "$dec":
         import decimal  # on first use only: jobs that never see a Decimal skip the import
 
@@ -179,12 +211,27 @@ def decode(encoded: Any) -> Any:
 
         return fractions.Fraction(int(body[0]), int(body[1]))
     if tag == "$g":
-        return Stream(tuple(decode(v) for v in body[0]), bool(body[1]))
+        return Stream(tuple(decode(v, subtypes=subtypes) for v in body[0]), bool(body[1]))
+    if tag == "$sub":
+        value = decode(body[1], subtypes=subtypes)
+        return Subtyped(str(body[0]), value) if subtypes else _rebuilt(str(body[0]), value)
     if tag == "$o":
         return Opaque(body[0], body[1])
     if tag == "$h":
         return Digest(body[0], body[1])
     raise ValueError(f"unknown value tag {tag!r}")
+
+
+def _rebuilt(name: str, value: Any) -> Any:
+    import collections  # on first use only
+
+    known: dict[str, Any] = {
+        "collections.Counter": collections.Counter,
+        "collections.OrderedDict": collections.OrderedDict,
+        "collections.defaultdict": lambda items: collections.defaultdict(None, items),
+    }
+    make = known.get(name)
+    return value if make is None else make(value)
 
 
 @dataclass(frozen=True)
@@ -212,6 +259,8 @@ def _hashable(value: Any) -> Any:
 
 def same_value(a: Any, b: Any, *, atol: float = 0.0, rtol: float = 0.0) -> bool:
     """Python equality, except that floats match within the tolerances and NaN matches NaN."""
+    a = a.value if isinstance(a, Subtyped) else a
+    b = b.value if isinstance(b, Subtyped) else b
     try:
         if a == b:
             return True
@@ -278,6 +327,10 @@ def equivalent(
         )
     if isinstance(a, NdArray):
         return equivalent(a.items, b.items, atol=atol, rtol=rtol, ordered=ordered)
+    if isinstance(a, Subtyped):
+        return a.type == b.type and equivalent(
+            a.value, b.value, atol=atol, rtol=rtol, ordered=ordered
+        )
     if isinstance(a, Stream):
         return a.complete == b.complete and equivalent(
             a.items, b.items, atol=atol, rtol=rtol, ordered=ordered
@@ -301,6 +354,8 @@ def show(value: Any, limit: int = 200) -> str:
         text = f"<large value, {value.size} chars, sha256 {value.sha256[:12]}>"
     elif isinstance(value, NdArray):
         text = f"array({value.items!r})"
+    elif isinstance(value, Subtyped):
+        text = f"{value.type.rsplit('.', 1)[-1]}({show(value.value, limit)})"
     elif isinstance(value, Stream):
         more = "" if value.complete else ", ..."
         text = f"<iterator over {list(value.items)!r}{more}>"[: limit + 10]

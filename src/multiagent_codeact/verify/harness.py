@@ -47,6 +47,7 @@ TEST_VALUE_CHARS = 1_000_000  # values a test compares travel whole up to this s
 MAX_RESTARTS = 8  # candidate processes started after crashes or hangs, at most
 CALL_LOG = 3  # calls a failing test reports, with what they returned
 BACKSTOP_S = 0.5  # the judge's margin over the candidate process's own per-call timer
+CRASHED = "Crashed: the candidate's process died during the call"  # a call's "exception"
 ADAPTIVE_FACTOR, ADAPTIVE_FLOOR_S = 30.0, 0.15  # see CandidateServer.calls
 _BUILTINS = sys.modules["builtins"]
 
@@ -880,7 +881,7 @@ def _clean_exports(raw: Any) -> dict[str, Any] | None:
 
 
 def _crash_text() -> str:
-    return "Crashed: the candidate's process died during the call"
+    return CRASHED
 
 
 def _crashed(when: str) -> dict[str, Any]:

@@ -20,6 +20,8 @@ import re
 import string
 import threading
 import typing
+import unicodedata
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,9 +29,21 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
+from hypothesis.errors import HypothesisDeprecationWarning
 from pydantic import BaseModel, ConfigDict
 
+from .. import pyast
+
 logger = logging.getLogger(__name__)
+
+# Inputs are drawn in a worker thread while the run goes on; another thread's use of `random`
+# meanwhile (an HTTP client's retry jitter) makes Hypothesis warn against `random` inside
+# strategies, which ours never use. A false alarm for the user of this library: kept from them.
+warnings.filterwarnings(
+    "ignore",
+    message="Do not use the `random` module inside strategies",
+    category=HypothesisDeprecationWarning,
+)
 MAX_INPUT_CHARS = 2000  # inputs larger than this say little more and slow every candidate
 _HYPOTHESIS_LOCK = threading.Lock()  # @given runs are not meant to overlap in one process
 
@@ -56,7 +70,7 @@ def find_signature(entry_point: str, sources: Iterable[str]) -> Signature | None
             if not text:
                 continue
             try:
-                tree = ast.parse(text)
+                tree = pyast.parse(text)
             except SyntaxError:
                 continue
             for node in ast.walk(tree):
@@ -97,7 +111,7 @@ def seed_args(entry_point: str, sources: Iterable[str]) -> list[tuple[Any, ...]]
     seen: set[str] = set()
     for source in sources:
         try:
-            tree = ast.parse(source)
+            tree = pyast.parse(source)
         except SyntaxError:
             continue
         for node in ast.walk(tree):
@@ -109,7 +123,7 @@ def seed_args(entry_point: str, sources: Iterable[str]) -> list[tuple[Any, ...]]
             ):
                 continue
             try:
-                args = tuple(ast.literal_eval(a) for a in node.args)
+                args = tuple(pyast.literal_eval(a) for a in node.args)
             except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                 continue
             key = repr(args)
@@ -127,13 +141,16 @@ class Domain:
     min_int: int | None = None  # 0 for "non-negative", 1 for "positive"
     non_empty: bool = False
     by_name: tuple[tuple[str, int], ...] = ()
+    literals: tuple[str, ...] = ()  # short strings the prose quotes: '!', "I", 'db'
 
     def for_param(self, name: str | None) -> Domain:
         """The domain of one parameter: its own bound where the task names it."""
         own = dict(self.by_name).get(name or "")
-        if own is None:
-            return Domain(min_int=self.min_int, non_empty=self.non_empty)
-        return Domain(min_int=own, non_empty=self.non_empty)
+        return Domain(
+            min_int=self.min_int if own is None else own,
+            non_empty=self.non_empty,
+            literals=self.literals,
+        )
 
 
 _WORD = r"(positive|non-?negative|natural)"
@@ -174,11 +191,19 @@ def task_domain(text: str) -> Domain:
         for m in compared.finditer(text):
             by_name[m.group(group)] = max(by_name.get(m.group(group), -1), read(m))
     unnamed = [_bound(m.group(1)) for m in _UNNAMED.finditer(text)]
+    quoted = dict.fromkeys(m.group(2) for m in _QUOTED.finditer(text) if m.group(2).strip())
     return Domain(
         min_int=min(unnamed) if unnamed else None,
         non_empty=bool(_NON_EMPTY.search(text)),
         by_name=tuple(sorted(by_name.items())),
+        literals=tuple(quoted)[:MAX_LITERALS],
     )
+
+
+# 'x', "x" or `x`, short: the characters and words a task says matter ("delimited by '.', '?'
+# or '!'", "starts with the word "I""), which its examples may never show.
+_QUOTED = re.compile(r"""(['"`])([^'"`\n]{1,12})\1""")
+MAX_LITERALS = 24
 
 
 def generate_inputs(
@@ -291,7 +316,8 @@ def _draw(strategy: st.SearchStrategy[tuple[Any, ...]], n: int, seed: int) -> li
     def collect(args: tuple[Any, ...]) -> None:
         drawn.append(args)
 
-    with _HYPOTHESIS_LOCK:
+    # Hypothesis parses source while it draws: see pyast.
+    with _HYPOTHESIS_LOCK, pyast.ast_lock():
         try:
             collect()
         except Exception as exc:
@@ -381,7 +407,7 @@ def _shape_of(
         low = -top if domain.min_int is None else float(domain.min_int)
         return st.floats(low, top, allow_nan=False, allow_infinity=False)
     if kind is str:
-        return _text_like(values)
+        return _text_like(values, domain.literals)
     if kind is type(None):
         return st.none()
     if kind in (list, tuple, set):
@@ -400,19 +426,24 @@ def _shape_of(
     return None
 
 
-def _text_like(values: list[str]) -> st.SearchStrategy[str]:
-    chars = sorted(set("".join(values)))
+def _text_like(values: list[str], literals: Sequence[str] = ()) -> st.SearchStrategy[str]:
+    chars = sorted(set("".join(values)) | set("".join(literals)))
     alphabet = "".join(chars) if chars else string.ascii_lowercase
     longest = max(len(v) for v in values)
     size = max(2 * longest, 8)
-    # Mostly the examples' own characters, sometimes any printable ones: examples written in
-    # lowercase letters rarely mean "and never a digit or a space".
+    # Mostly the examples' own characters, sometimes any printable ones (examples written in
+    # lowercase letters rarely mean "and never a digit or a space"), and sometimes any of the
+    # same kind: digits "123" also mean "٣" and "²", letters also mean "É" and "ß".
+    kinds = sorted({unicodedata.category(c)[0] for c in chars} - {"C"}) or ["L"]
     text = st.one_of(
-        st.text(alphabet, max_size=size), st.text(string.printable[:-5], max_size=size)
+        st.text(alphabet, max_size=size),
+        st.text(string.printable[:-5], max_size=size),
+        st.text(st.characters(categories=kinds), max_size=size),  # type: ignore[arg-type]
     )
     if len(chars) > 3:
-        # Words and sentences: recombine the pieces the examples use, not only characters.
-        words = sorted({w for v in values for w in re.split(r"(\W)", v) if w})
+        # Words and sentences: recombine the pieces the examples use, and the strings the
+        # task quotes, not only characters.
+        words = sorted({w for v in values for w in re.split(r"(\W)", v) if w} | set(literals))
         if words:
             pieces = st.lists(st.sampled_from(words), min_size=2, max_size=8).map("".join)
             text = st.one_of(pieces, text)
@@ -542,7 +573,7 @@ _HINT_NAMES: dict[str, Any] = {
 def _resolve(annotation: str) -> Any | None:
     """The type an annotation names, evaluated only over typing names and builtins."""
     try:
-        tree = ast.parse(annotation.removeprefix("typing."), mode="eval")
+        tree = pyast.parse_expression(annotation.removeprefix("typing."))
     except SyntaxError:
         return None
     for node in ast.walk(tree):
@@ -562,7 +593,11 @@ def _resolve(annotation: str) -> Any | None:
         ):
             return None
     try:
-        return eval(compile(tree, "<annotation>", "eval"), {"__builtins__": {}}, dict(_HINT_NAMES))
+        return eval(
+            pyast.compile_tree(tree, "<annotation>", "eval"),
+            {"__builtins__": {}},
+            dict(_HINT_NAMES),
+        )
     except Exception:
         return None
 

@@ -293,10 +293,10 @@ def _call(r: dict[str, Any]) -> CallOutcome:
     kind = r.get("o")
     if kind == "value":
         try:
-            after = codec.decode(r["a"]) if "a" in r else None
+            after = codec.decode(r["a"], subtypes=True) if "a" in r else None
             return CallOutcome(
                 kind="value",
-                value=codec.decode(r.get("v")),
+                value=codec.decode(r.get("v"), subtypes=True),
                 args_after=tuple(after) if isinstance(after, list) else after,
             )
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:

@@ -13,6 +13,11 @@
    differently, or that draw more than one answer), or a single program that passes tests
    written apart from it that a rival behaviour fails. A lone survivor of the examples is
    disputed however well it does on tests that nothing else was held to.
+5. Agreement does not outvote a rival. Where another behaviour also passes the examples and
+   answers differently, a test written from the task alone (the designer's, or its ruling on
+   the inputs in dispute) must side with the agreeing programs, and none with the rival: alike
+   wrong programs are common, and counting them is majority voting. A ruling the chosen
+   behaviour fails rules it out of "verified", however many programs agree on it.
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import pyast
 from ..domain import Candidate, Verdict
 from . import codec
+from .harness import CRASHED
 from .posterior import Outcome, PosteriorParams, TestRecord, Unit, posterior
 from .report import (
     CandidateEvidence,
@@ -192,6 +199,21 @@ def _gate(
     names = ", ".join(members)
     rivals = [m for i, m in enumerate(clusters) if i != best]
     reasons: list[str] = []
+    unit = unit_of.get(members[0], "")
+    strongest = max(rivals, key=lambda m: probabilities.get(unit_of.get(m[0], ""), 0.0), default=[])
+    rival_unit = unit_of.get(strongest[0], "") if strongest else ""
+    # The test designer was asked, from the task alone, what the function must return exactly
+    # where the programs disagree: a ruling it fails is a contradiction, not noise.
+    overruled = [
+        r for r in records if r.designer and not r.blind and r.outcomes.get(unit) == "fail"
+    ]
+    if overruled:
+        reasons.insert(
+            0,
+            f"asked from the task alone where the programs disagree, the test designer rules "
+            f"against {names}: " + ", ".join(r.id for r in overruled[:4]),
+        )
+        return False, reasons
     if len(programs) >= 2:
         if matrix.entry_point is None:
             outcome = behaviours[members[0]][0] if behaviours[members[0]] else None
@@ -210,10 +232,37 @@ def _gate(
             f"input{'s' if len(agreed) != 1 else ''}, {len(discriminating)} of them discriminating"
         )
         if rivals:
-            detail += f" (a rival behaviour, {', '.join(rivals[0])}, answers differently)"
+            detail += f" (a rival behaviour, {', '.join(strongest)}, answers differently)"
         reasons.append(detail)
-        if len(discriminating) >= needed:
+        # A rival that only crashes or hangs where these answer is broken, not another reading.
+        answering = [r for r in rivals if _answers_otherwise(members, r, behaviours, params)]
+        contender = max(
+            answering, key=lambda m: probabilities.get(unit_of.get(m[0], ""), 0.0), default=[]
+        )
+        if len(discriminating) >= needed and not contender:
             return True, reasons
+        if len(discriminating) >= needed:
+            # Agreement outvoting a rival that also passes the task's examples is a majority
+            # vote: alike wrong programs are common. Tests written from the task must decide.
+            strongest = contender
+            backing, against = _deciding(records, unit, unit_of[contender[0]], rulings=True)
+            if backing and not against:
+                reasons.append(
+                    "tests written from the task alone side with it against the rival: "
+                    + ", ".join(r.id for r in backing[:4])
+                )
+                return True, reasons
+            reasons.insert(
+                0,
+                f"{names} agree, but a rival behaviour ({', '.join(strongest)}) passes the "
+                "task's examples too, and "
+                + (
+                    f"{len(against)} test(s) written from the task alone side with the rival"
+                    if against
+                    else "no test written from the task alone decides between them"
+                ),
+            )
+            return False, reasons
         why = (
             "on no input at all"
             if not agreed
@@ -223,26 +272,7 @@ def _gate(
         return False, reasons
     # A single program: only tests written apart from all code (the test designer's), that
     # its strongest rival fails, can back it; a coder's tests restate that coder's reading.
-    unit = unit_of.get(members[0], "")
-    strongest = max(rivals, key=lambda m: probabilities.get(unit_of.get(m[0], ""), 0.0), default=[])
-    rival_unit = unit_of.get(strongest[0], "") if strongest else ""
-    independent = [
-        r
-        for r in records
-        if r.designer
-        and r.blind
-        and r.outcomes.get(unit) == "pass"
-        and r.outcomes.get(rival_unit) == "fail"
-    ]
-    # ... and one-sidedly: a blind test the rival passes and it fails speaks for the rival.
-    against = [
-        r
-        for r in records
-        if r.designer
-        and r.blind
-        and r.outcomes.get(unit) == "fail"
-        and r.outcomes.get(rival_unit) == "pass"
-    ]
+    independent, against = _deciding(records, unit, rival_unit, rulings=False)
     if rival_unit and len(independent) >= params.min_discriminating_tests and not against:
         reasons.append(
             f"{members[0]} passes {len(independent)} tests written from the task alone that its "
@@ -269,6 +299,43 @@ def _gate(
             "implementation agrees with it",
         )
     return False, reasons
+
+
+def _answers_otherwise(
+    members: list[str],
+    rival: list[str],
+    behaviours: dict[str, list[CallOutcome]],
+    params: ScoringParams,
+) -> bool:
+    """Whether the rival gives another answer (a value or an exception) where these answer."""
+    mine, theirs = behaviours[members[0]], behaviours[rival[0]]
+    return any(
+        _answered(a) and _answered(b) and not _agree(a, b, params)
+        for a, b in zip(mine, theirs, strict=False)
+    )
+
+
+def _answered(outcome: CallOutcome) -> bool:
+    return outcome.kind == "value" or (outcome.kind == "raised" and outcome.error != CRASHED)
+
+
+def _deciding(
+    records: list[TestRecord], unit: str, rival_unit: str, *, rulings: bool
+) -> tuple[list[TestRecord], list[TestRecord]]:
+    """Tests written from the task alone (blind, or also the designer's rulings) that `unit`
+    passes and its rival fails, and those that side the other way."""
+    trusted = [r for r in records if r.designer and (r.blind or rulings)]
+    backing = [
+        r
+        for r in trusted
+        if r.outcomes.get(unit) == "pass" and r.outcomes.get(rival_unit) == "fail"
+    ]
+    against = [
+        r
+        for r in trusted
+        if r.blind and r.outcomes.get(unit) == "fail" and r.outcomes.get(rival_unit) == "pass"
+    ]
+    return backing, against
 
 
 def _agreed_inputs(
@@ -631,7 +698,7 @@ def same_program(a: str, b: str) -> bool:
 
 def _normalized(code: str) -> str:
     try:
-        return ast.dump(ast.parse(code))
+        return ast.dump(pyast.parse(code))
     except (SyntaxError, ValueError, RecursionError):
         return code.strip()
 

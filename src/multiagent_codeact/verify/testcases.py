@@ -16,6 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from .. import pyast
+
 # Trusted: "example" (from the task), "user" (the task's tests). Generated, and so noisy:
 # "candidate" (written with a candidate, by its author), "designer" (written from the task alone,
 # by an independent test writer) and "adjudicator" (the test designer's answer, from the task
@@ -62,7 +64,7 @@ def parse_tests(
 ) -> TestGroup:
     """Split test code into cases. Code that does not parse gives a group with `error` set."""
     try:
-        tree = ast.parse(code)
+        tree = pyast.parse(code)
     except SyntaxError as exc:
         return TestGroup(
             id=group_id,
@@ -142,7 +144,7 @@ def _split_check(
     alias: list[ast.stmt] = []
     params = [a.arg for a in node.args.args]
     if params and entry_point is not None:
-        alias = [ast.parse(f"{params[0]} = {entry_point}").body[0]]
+        alias = [pyast.parse(f"{params[0]} = {entry_point}").body[0]]
     out: list[tuple[list[ast.stmt], ast.stmt]] = []
     before: list[ast.stmt] = []
     for stmt in node.body:
@@ -174,7 +176,7 @@ def _is_unittest(node: ast.ClassDef) -> bool:
 
 
 def _call_stmt(name: str) -> ast.stmt:
-    return ast.parse(f"{name}()").body[0]
+    return pyast.parse(f"{name}()").body[0]
 
 
 def _defines_entry(node: ast.stmt, entry_point: str | None) -> bool:
@@ -306,7 +308,7 @@ def _inline_asserts(line: str, entry_point: str) -> list[str]:
         ends = [m.start() for m in _ENDS.finditer(rest)] + [len(rest)]
         for end in sorted(set(ends), reverse=True):
             try:
-                body = ast.parse(rest[:end].strip()).body
+                body = pyast.parse(rest[:end].strip()).body
             except SyntaxError:
                 continue
             if len(body) == 1 and isinstance(body[0], ast.Assert):
@@ -351,7 +353,7 @@ def _append_unique(found: list[str], stmt: str) -> None:
 
 def _parse_expr(text: str) -> ast.expr | None:
     try:
-        return ast.parse(text, mode="eval").body
+        return pyast.parse_expression(text).body
     except SyntaxError:
         return None
 
