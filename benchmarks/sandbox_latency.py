@@ -14,6 +14,13 @@ Every executor is warmed up first; timed runs are interleaved across executors s
 machine's speed hits all of them alike. Then the pool is filled: pool_size * 10 jobs submitted at
 once to our sandbox, and the same number to the local executor at the same concurrency.
 Each job's output is checked, so a failing executor cannot pass for a fast one.
+
+Interleaving flatters the sandbox: each of its jobs comes after an AutoGen job and a subprocess,
+which gives its pool time to refill. So `print(1)` is also timed in the patterns a verifier
+really produces, each executor on its own, ours and AutoGen's local executor in the same run:
+back to back (the next job submitted the moment the last one answered), with a gap between jobs
+(--gap-ms), and a burst (--burst-jobs spread over --callers concurrent callers, each back to
+back).
 """
 
 from __future__ import annotations
@@ -49,6 +56,11 @@ LABELS = {  # short enough for an 80-column table; the footer names them in full
 WARMUP = 3
 DEFAULT_JOBS = 30
 DEFAULT_POOL = 4
+DEFAULT_B2B = 1000
+DEFAULT_GAP_MS = 20.0
+DEFAULT_BURST = 200
+DEFAULT_CALLERS = 4
+PATTERN_EXECUTORS = ("sandbox", "autogen-local")
 
 RunFn = Callable[[str], Awaitable[str]]
 
@@ -69,6 +81,24 @@ class Throughput:
     executor: str
     job: str
     concurrency: int
+    jobs: int
+    seconds: float
+    jobs_per_s: float
+
+
+@dataclass
+class PatternRow:
+    executor: str
+    pattern: str  # "back-to-back" or "gap N ms"
+    n: int
+    median_ms: float
+    p90_ms: float
+
+
+@dataclass
+class Burst:
+    executor: str
+    callers: int
     jobs: int
     seconds: float
     jobs_per_s: float
@@ -212,6 +242,63 @@ async def measure_throughput(ex: Executors) -> list[Throughput]:
     return results
 
 
+async def measure_patterns(ex: Executors, n: int, gap_ms: float) -> list[PatternRow]:
+    """`print(1)` n times in a row per executor, back to back, then with a gap between jobs."""
+    code = JOBS["print(1)"]
+    rows: list[PatternRow] = []
+    serial = 2_000_000
+    for gap in (0.0, gap_ms):
+        pattern = "back-to-back" if gap == 0 else f"gap {gap:g} ms"
+        for name in PATTERN_EXECUTORS:
+            run = ex.fn(name)
+            for _ in range(WARMUP):
+                serial += 1
+                check(name, "print(1)", await run(unique(code, serial)))
+            samples: list[float] = []
+            for _ in range(n):
+                serial += 1
+                source = unique(code, serial)
+                t0 = time.perf_counter()
+                out = await run(source)
+                samples.append((time.perf_counter() - t0) * 1000)
+                check(name, "print(1)", out)
+                if gap:
+                    await asyncio.sleep(gap / 1000)
+            rows.append(PatternRow(name, pattern, n, statistics.median(samples), p90(samples)))
+    return rows
+
+
+async def measure_burst(ex: Executors, jobs: int, callers: int) -> list[Burst]:
+    """`jobs` print(1) jobs over `callers` concurrent callers, each submitting back to back."""
+    code = JOBS["print(1)"]
+    results: list[Burst] = []
+    for name in PATTERN_EXECUTORS:
+        run = ex.fn(name)
+
+        async def caller(c: int, run: RunFn = run, name: str = name) -> None:
+            for i in range(c, jobs, callers):
+                check(name, "print(1)", await run(unique(code, 3_000_000 + i)))
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(caller(c) for c in range(callers)))
+        seconds = time.perf_counter() - t0
+        results.append(Burst(name, callers, jobs, seconds, jobs / seconds))
+    return results
+
+
+def pattern_ratios(rows: list[PatternRow]) -> dict[str, dict[str, float]]:
+    """AutoGen's local executor over ours, per pattern: median and p90."""
+    by = {(r.executor, r.pattern): r for r in rows}
+    out: dict[str, dict[str, float]] = {}
+    for pattern in dict.fromkeys(r.pattern for r in rows):
+        ours, theirs = by[("sandbox", pattern)], by[("autogen-local", pattern)]
+        out[pattern] = {
+            "median": theirs.median_ms / ours.median_ms,
+            "p90": theirs.p90_ms / ours.p90_ms,
+        }
+    return out
+
+
 def ratios(rows: list[Row]) -> dict[str, dict[str, float]]:
     """Each other executor's median divided by our sandbox's, per job."""
     by = {(r.executor, r.job): r for r in rows}
@@ -236,7 +323,15 @@ def machine() -> dict[str, Any]:
     }
 
 
-async def bench(jobs: int, pool_size: int) -> dict[str, Any]:
+async def bench(
+    jobs: int,
+    pool_size: int,
+    *,
+    b2b_jobs: int = DEFAULT_B2B,
+    gap_ms: float = DEFAULT_GAP_MS,
+    burst_jobs: int = DEFAULT_BURST,
+    callers: int = DEFAULT_CALLERS,
+) -> dict[str, Any]:
     host = machine()  # the load average before we add ours
     ex = Executors(pool_size)
     try:
@@ -244,6 +339,8 @@ async def bench(jobs: int, pool_size: int) -> dict[str, Any]:
         info = ex.sandbox.info
         rows = await measure_latency(ex, jobs)
         throughput = await measure_throughput(ex)
+        patterns = await measure_patterns(ex, b2b_jobs, gap_ms)
+        burst = await measure_burst(ex, burst_jobs, callers)
     finally:
         await ex.stop()
     return {
@@ -252,6 +349,9 @@ async def bench(jobs: int, pool_size: int) -> dict[str, Any]:
         "rows": [asdict(r) for r in rows],
         "throughput": [asdict(t) for t in throughput],
         "ratios": ratios(rows),
+        "patterns": [asdict(r) for r in patterns],
+        "pattern_ratios": pattern_ratios(patterns),
+        "burst": [asdict(b) for b in burst],
         "isolation": {
             key: info.get(key) for key in ("isolation", "landlock_abi", "seccomp", "pid_namespace")
         },
@@ -295,6 +395,33 @@ def render(report: dict[str, Any]) -> None:
         )
     console.print(tput)
 
+    pat = Table(title="print(1) as a verifier sends it: each executor on its own, same run")
+    for col in ("executor", "pattern", "jobs", "median ms", "p90 ms", "AutoGen / ours"):
+        pat.add_column(col, justify="left" if col in ("executor", "pattern") else "right")
+    pr = report["pattern_ratios"]
+    for r in report["patterns"]:
+        ratio = pr[r["pattern"]]
+        pat.add_row(
+            LABELS[r["executor"]],
+            r["pattern"],
+            str(r["n"]),
+            f"{r['median_ms']:.2f}",
+            f"{r['p90_ms']:.2f}",
+            f"{ratio['median']:.1f}x, p90 {ratio['p90']:.1f}x"
+            if r["executor"] == "sandbox"
+            else "",
+        )
+    for b in report["burst"]:
+        pat.add_row(
+            LABELS[b["executor"]],
+            f"burst, {b['callers']} callers",
+            str(b["jobs"]),
+            f"{b['jobs_per_s']:.0f} jobs/s",
+            "",
+            "",
+        )
+    console.print(pat)
+
     for job, r in report["ratios"].items():
         console.print(
             f"{job}: LocalCommandLineCodeExecutor median is "
@@ -323,12 +450,40 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=DEFAULT_JOBS, help="timed runs per row")
     parser.add_argument("--pool-size", type=int, default=DEFAULT_POOL, help="sandbox workers")
+    parser.add_argument(
+        "--b2b-jobs",
+        type=int,
+        default=None,
+        help=f"jobs per back-to-back and gapped row (default {DEFAULT_B2B}; 10 x --jobs when "
+        "--jobs is below its default)",
+    )
+    parser.add_argument("--gap-ms", type=float, default=DEFAULT_GAP_MS, help="gap between jobs")
+    parser.add_argument(
+        "--burst-jobs",
+        type=int,
+        default=None,
+        help=f"jobs in the burst (default {DEFAULT_BURST}; 10 x --jobs when --jobs is below "
+        "its default)",
+    )
+    parser.add_argument("--callers", type=int, default=DEFAULT_CALLERS, help="burst callers")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     args = parser.parse_args(argv)
-    if args.jobs < 1 or args.pool_size < 1:
-        parser.error("--jobs and --pool-size must be at least 1")
+    if args.jobs < 1 or args.pool_size < 1 or args.callers < 1 or args.gap_ms <= 0:
+        parser.error("--jobs, --pool-size and --callers must be at least 1, --gap-ms above 0")
+    small = args.jobs < DEFAULT_JOBS
+    b2b = args.b2b_jobs or (10 * args.jobs if small else DEFAULT_B2B)
+    burst = args.burst_jobs or (10 * args.jobs if small else DEFAULT_BURST)
     try:
-        report = asyncio.run(bench(args.jobs, args.pool_size))
+        report = asyncio.run(
+            bench(
+                args.jobs,
+                args.pool_size,
+                b2b_jobs=b2b,
+                gap_ms=args.gap_ms,
+                burst_jobs=burst,
+                callers=args.callers,
+            )
+        )
     except Exception as exc:
         from multiagent_codeact.errors import SandboxError
 

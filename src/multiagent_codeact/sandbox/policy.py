@@ -1,9 +1,19 @@
-"""The import allowlist: a policy layer for fast, explainable rejections.
+"""The import allowlist: a policy layer for fast, explainable rejections. Advisory.
 
-It is not the security boundary (that is the kernel: namespaces, Landlock, seccomp, rlimits). Its
-job is to tell the model "module X is not allowed; allowed: ..." before anything runs, instead of
-a cryptic failure deep inside the jail. The same list is enforced again at import time inside the
-job, which catches `__import__("x")` and `exec("import x")`.
+It is not the security boundary (that is the kernel: namespaces, Landlock, seccomp, rlimits, a
+uid and a noexec tmpfs per job). Its job is to tell the model "module X is not allowed;
+allowed: ..." before anything runs, instead of a cryptic failure deep inside the jail. The same
+list is enforced again at import time inside the job, which catches `__import__("x")` and
+`exec("import x")` in ordinary code.
+
+It cannot hold against code that means to get round it, and does not try: Python offers no
+isolation inside one process. ctypes is in `sys.modules` because numpy loads it (and
+`numpy.ctypeslib` hands it out), the guard's closure holds the real `__import__`, the object
+graph (`().__class__.__base__.__subclasses__()`) leads to the import machinery, code compiled
+under a library's filename looks like library code, and a module can be loaded from a file path.
+tests/sandbox/test_policy_tricks.py runs each of these and checks that what they reach (libc,
+through ctypes) still cannot read host files, open a network socket, run a program, signal the
+server or another job, gain privileges or write outside the work dir.
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import base64
 import binascii
@@ -13,6 +12,7 @@ from concurrent.futures import Future
 from types import TracebackType
 from typing import Any
 
+from .. import pyast
 from ..domain import Artifact, ExecError, ExecResult
 from ..errors import SandboxClosedError
 from ..limits import Limits
@@ -36,6 +36,10 @@ class Sandbox:
     isolation="bwrap" (the default) refuses to start where bubblewrap or user namespaces are
     missing. isolation="process" drops the namespaces (jobs can see the host's process list and
     filesystem layout; Landlock, seccomp and rlimits still apply per job) and warns.
+
+    `disk_mb` and `disk_files` bound each job's scratch space (its work dir, a tmpfs of its own)
+    in bytes and in files, where the host lets the jail mount one per job (a root host; `info`
+    says "per_job_disk"). Elsewhere all jobs share one tmpfs of `disk_mb`.
     """
 
     def __init__(
@@ -47,11 +51,18 @@ class Sandbox:
         allow_imports: Iterable[str] = (),
         preload: Sequence[str] = DEFAULT_PRELOAD,
         disk_mb: int = 512,
+        disk_files: int = launch.DEFAULT_DISK_FILES,
         isolation: launch.Isolation = "bwrap",
         start_timeout_s: float = 60.0,
+        _per_job: bool = True,
     ) -> None:
         if pool_size < 1:
             raise ValueError(f"pool_size must be at least 1, got {pool_size}")
+        if disk_mb < 1 or disk_files < 16:
+            raise ValueError(
+                f"disk_mb must be at least 1 and disk_files at least 16, got disk_mb={disk_mb}, "
+                f"disk_files={disk_files}"
+            )
         if isolation not in ("bwrap", "process"):
             raise ValueError(f"isolation must be 'bwrap' or 'process', got {isolation!r}")
         self.limits = limits or Limits()
@@ -60,6 +71,8 @@ class Sandbox:
         self.pool_size = pool_size
         self._preload = list(preload)
         self._disk_mb = disk_mb
+        self._disk_files = disk_files
+        self._per_job = _per_job  # False: the shared-uid layout of non-root hosts (for tests)
         self._start_timeout_s = start_timeout_s
         self._server: ServerProcess | None = None
         self._closed = False
@@ -105,7 +118,9 @@ class Sandbox:
             preload=self._preload,
             allowed=sorted(self.allowlist),
             disk_mb=self._disk_mb,
+            disk_files=self._disk_files,
             pool_size=self.pool_size,
+            per_job=self._per_job,
         )
 
     def close(self) -> None:
@@ -202,7 +217,7 @@ class Sandbox:
     def _refuse(self, code: str) -> ExecResult | None:
         """Reject code that cannot run here before it costs a job: syntax, forbidden imports."""
         try:
-            tree = ast.parse(code, "<code>")
+            tree = pyast.parse(code, "<code>")
         except SyntaxError as exc:
             msg = f"{exc.msg} (line {exc.lineno})"
             return ExecResult(

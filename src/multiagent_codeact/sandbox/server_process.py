@@ -12,7 +12,6 @@ import logging
 import os
 import queue
 import select
-import shutil
 import subprocess
 import threading
 import time
@@ -327,8 +326,7 @@ class ServerProcess:
 
     def _cleanup_plan(self) -> None:
         if self._plan is not None:
-            for path in self._plan.cleanup:
-                shutil.rmtree(path, ignore_errors=True)
+            self._plan.release()
 
 
 def _close_pipes(proc: subprocess.Popen[bytes]) -> None:

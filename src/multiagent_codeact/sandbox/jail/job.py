@@ -1,15 +1,22 @@
 """One job, inside a worker forked ahead of time: lock down, wait for the job, run, report.
 
 Order matters. Descriptors are rearranged first (so nothing of the server's leaks into the job),
-then Landlock and seccomp (irreversible, applied while the worker is still idle), then the job
+then the worker takes the job's own uid (giving up every capability the server holds), then
+Landlock and seccomp (irreversible, applied while the worker is still idle), then the job
 arrives on fd 0, rlimits are set, and only then is user code compiled. The report goes to fd 3
 as one JSON document; stdout and stderr are plain pipes the server reads.
+
+The import guard installed here is advisory, like the policy it enforces (policy.py): Python
+code in one process cannot keep other Python code in that process from reaching what is already
+loaded (numpy loads ctypes; the object graph leads to the import machinery). It gives fast,
+readable refusals for ordinary code; the kernel layers hold against everything else.
 """
 
 from __future__ import annotations
 
 import base64
 import builtins
+import errno
 import fcntl
 import hashlib
 import io
@@ -23,6 +30,7 @@ import sys
 import tempfile
 import time
 import traceback
+import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -34,6 +42,9 @@ CONTROL_FD = 0
 RESULT_FD = 3
 MIB = 1024 * 1024
 PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+# Frames of this package are the harness, never the user's: tracebacks leave them out.
+JAIL_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 # How long a worker waits after sending its report before it exits. Tearing down a forked copy
 # of the warm interpreter costs milliseconds of CPU; done at once, it competes with the result's
 # trip to the host for the same cores. The job is answered and its pipes are closed by then.
@@ -48,29 +59,51 @@ class JobEnv:
     allowlist: frozenset[str] | None
     seccomp_program: bytes | None
     prctl: Callable[[int, int], int] | None
+    disk_mb: int = 0
+    disk_files: int = 0
+    per_job_disk: bool = False
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where and as whom one worker runs: its own work dir (a tmpfs of its own when the server
+    may mount) and its own uid (None: the uid every job shares)."""
+
+    workdir: str
+    uid: int | None
 
 
 def worker_main(
-    env: JobEnv, work_root: str, out_w: int, err_w: int, res_w: int, ctl_r: int
+    env: JobEnv, slot: Slot, out_w: int, err_w: int, res_w: int, ctl_r: int
 ) -> NoReturn:
     """Lock down, wait for one job on the control pipe, run it, report, exit."""
-    status = 70  # EX_SOFTWARE: only seen if reporting itself fails
+    status = 70  # EX_SOFTWARE: only seen if setting up or reporting itself fails
     try:
-        status = _work(env, work_root, out_w, err_w, res_w, ctl_r)
+        status = _work(env, slot, out_w, err_w, res_w, ctl_r)
+    except BaseException:
+        # A harness failure, not the job's: say so on the job's stderr (the host shows it).
+        try:
+            os.write(2, f"sandbox worker failed:\n{traceback.format_exc()}".encode())
+        except OSError:
+            pass
     finally:
         os._exit(status)
 
 
-def _work(env: JobEnv, work_root: str, out_w: int, err_w: int, res_w: int, ctl_r: int) -> int:
-    os.setsid()  # own process group: the server kills the whole group on timeout
+def _work(env: JobEnv, slot: Slot, out_w: int, err_w: int, res_w: int, ctl_r: int) -> int:
+    # Own session and process group: the server kills the whole group on timeout, and the
+    # session is the job's scheduler autogroup, so CPU is shared per job, not per process
+    # (seccomp keeps the job from starting another session).
+    os.setsid()
     # Move the four pipes out of the way first so no dup2 below can clobber another one.
     high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 64) for fd in (ctl_r, out_w, err_w, res_w)]
     for target, fd in enumerate(high):
         os.dup2(fd, target)
     os.closerange(RESULT_FD + 1, 1 << 16)  # the zygote's socket and every other pipe
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    workdir = os.path.join(work_root, f"job-{os.getpid()}")
-    os.mkdir(workdir, 0o700)
+    if slot.uid is not None:
+        _become(slot.uid)
+    workdir = slot.workdir
     os.chdir(workdir)
     # The work dir is the only writable place: point temp files and caches there.
     os.environ["TMPDIR"] = os.environ["HOME"] = workdir
@@ -103,7 +136,7 @@ def _work(env: JobEnv, work_root: str, out_w: int, err_w: int, res_w: int, ctl_r
         return 1
     _set_limits(limits, vsize)
     try:
-        _execute(spec["code"], report)
+        _execute(spec["code"], report, _Quotas(env, limits))
     finally:
         for stream in (sys.stdout, sys.stderr):
             try:
@@ -161,9 +194,25 @@ def _write_inputs(files: Mapping[str, str]) -> dict[str, str]:
     return digests
 
 
+def _become(uid: int) -> None:
+    """Switch to the job's own uid for good; the kernel drops every capability with it."""
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    with open("/proc/self/status", "rb") as f:
+        status = f.read()
+    for field_name in (b"CapPrm:", b"CapEff:", b"CapAmb:"):
+        value = status.split(field_name, 1)[1].split(b"\n", 1)[0].strip()
+        if int(value, 16) != 0:
+            raise OSError(f"job still holds capabilities after switching to uid {uid}: {value!r}")
+
+
 def _lock_down(env: JobEnv, workdir: str) -> dict[str, Any]:
     if env.prctl is not None:
         env.prctl(PR_SET_DUMPABLE, 0)  # other jobs cannot open our /proc files
+        # Processes the job orphans stay under the worker while the job runs (not under the
+        # zygote, which kills strays at once): a job's processes live exactly as long as it.
+        env.prctl(PR_SET_CHILD_SUBREAPER, 1)
     abi = landlock.restrict(
         read_paths=[*env.read_paths, workdir], write_paths=[workdir, "/dev/null"]
     )
@@ -215,7 +264,71 @@ def _text_stream(fd: int) -> io.TextIOWrapper:
     return io.TextIOWrapper(raw, encoding="utf-8", errors="backslashreplace", write_through=True)
 
 
-def _execute(code: str, report: dict[str, Any]) -> None:
+@dataclass(frozen=True)
+class _Quotas:
+    """The job's bounds, to name the one an exception ran into."""
+
+    env: JobEnv
+    limits: Mapping[str, Any]
+
+    def note(self, exc: BaseException) -> str | None:
+        """Which quota `exc` means, in words, or None when it is not about a quota."""
+        limits = self.limits
+        if isinstance(exc, MemoryError):
+            return f"the job's memory limit of {limits['memory_mb']} MB is used up"
+        thread_refused = isinstance(exc, RuntimeError) and "new thread" in str(exc)
+        if (thread_refused or _errno(exc) == errno.EAGAIN) and _at_process_limit():
+            return f"the job's process limit of {limits['max_processes']} is reached"
+        if not isinstance(exc, OSError):
+            return None
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return self._disk_note()
+        if exc.errno == errno.EFBIG:
+            return f"the job's file size limit of {limits['max_file_mb']} MB is reached"
+        if exc.errno == errno.EMFILE:
+            return f"the job's open file limit of {limits['max_open_files']} is reached"
+        return None
+
+    def _disk_note(self) -> str:
+        env = self.env
+        if not env.per_job_disk:
+            return f"the sandbox's shared scratch space of {env.disk_mb} MB is full"
+        try:
+            st = os.statvfs(".")
+            files_out = st.f_ffree == 0
+        except OSError:
+            files_out = False
+        if files_out:
+            return f"the job's disk quota of {env.disk_files} files is used up"
+        return f"the job's disk quota of {env.disk_mb} MB is used up"
+
+
+def _errno(exc: BaseException) -> int | None:
+    return exc.errno if isinstance(exc, OSError) else None
+
+
+def _at_process_limit() -> bool:
+    """Whether this uid's tasks (processes and threads, as RLIMIT_NPROC counts them) are at the
+    limit: EAGAIN alone could also be a non-blocking read."""
+    limit = resource.getrlimit(resource.RLIMIT_NPROC)[0]
+    if limit == resource.RLIM_INFINITY:
+        return False
+    uid, tasks = os.getuid(), 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", "rb") as f:
+                status = f.read()
+        except OSError:
+            continue
+        fields = dict(line.split(b":", 1) for line in status.splitlines() if b":" in line)
+        if int(fields.get(b"Uid", b"-1 0").split()[0]) == uid:
+            tasks += int(fields.get(b"Threads", b"1").strip())
+    return tasks >= limit - 1
+
+
+def _execute(code: str, report: dict[str, Any], quotas: _Quotas) -> None:
     linecache.cache[CODE_FILENAME] = (len(code), None, code.splitlines(True), CODE_FILENAME)
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     try:
@@ -225,8 +338,12 @@ def _execute(code: str, report: dict[str, Any]) -> None:
         report["exit_code"] = _exit_status(exc.code)
     except BaseException as exc:
         report["exit_code"] = 1
-        report["error"] = _describe(exc)
-        traceback.print_exception(type(exc), exc, _user_tb(exc.__traceback__))
+        _hide_harness(exc)
+        note = quotas.note(exc)
+        report["error"] = _describe(exc, note)
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+        if note:
+            print(f"({note})", file=sys.stderr)
     if "result" in namespace:
         _store_result(report, namespace["result"])
 
@@ -266,6 +383,9 @@ class ImportNotAllowed(ImportError):
     """Raised in the job when user code imports a module outside the allowlist."""
 
 
+ImportNotAllowed.__module__ = "builtins"  # tracebacks say "ImportNotAllowed", not "jail.job..."
+
+
 def _exit_status(code: object) -> int:
     if code is None:
         return 0
@@ -275,15 +395,35 @@ def _exit_status(code: object) -> int:
     return 1
 
 
-def _user_tb(tb: Any) -> Any:
-    """Skip the frames of this harness so the traceback starts in the user's code."""
-    while tb is not None and tb.tb_frame.f_code.co_filename != CODE_FILENAME:
+def _user_tb(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """The traceback without the harness's frames (this package's files), wherever they are:
+    before the user's code (the runner) or after it (the import guard)."""
+    kept: list[types.TracebackType] = []
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(JAIL_DIR):
+            kept.append(tb)
         tb = tb.tb_next
-    return tb
+    out: types.TracebackType | None = None
+    for t in reversed(kept):
+        out = types.TracebackType(out, t.tb_frame, t.tb_lasti, t.tb_lineno)
+    return out
 
 
-def _describe(exc: BaseException) -> dict[str, Any]:
-    tb = _user_tb(exc.__traceback__)
+def _hide_harness(exc: BaseException) -> None:
+    """Trim the harness from `exc` and from every exception chained to or grouped in it."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        e.__traceback__ = _user_tb(e.__traceback__)
+        todo += [e.__cause__, e.__context__, *getattr(e, "exceptions", ())]
+
+
+def _describe(exc: BaseException, note: str | None = None) -> dict[str, Any]:
+    tb = exc.__traceback__
     line = None
     walk = tb
     while walk is not None:
@@ -293,9 +433,13 @@ def _describe(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, SyntaxError) and exc.filename == CODE_FILENAME:
         line = exc.lineno
     text = "".join(traceback.format_exception(type(exc), exc, tb))
+    message = str(exc)
+    if note:
+        message = f"{message} ({note})" if message else note
+        text += f"({note})\n"
     return {
         "type": "ImportNotAllowed" if isinstance(exc, ImportNotAllowed) else type(exc).__name__,
-        "message": str(exc),
+        "message": message,
         "traceback": text[-20_000:],
         "line": line,
     }

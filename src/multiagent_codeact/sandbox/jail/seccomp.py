@@ -4,12 +4,14 @@ Why this layer exists: bubblewrap and Landlock limit *what* a job can reach, but
 attack surface is the syscall table itself. This filter refuses the syscalls an untrusted
 Python job never needs and that are the usual routes out of a sandbox or into kernel bugs:
 namespaces and mounts, ptrace and cross-process memory access, keyrings, bpf, perf,
-userfaultfd, io_uring, module loading, clock/reboot/swap administration, handle-based opens
-and program execution (execve/execveat). clone3 fails with ENOSYS so libc falls back to clone,
-whose flags *can* be inspected (clone3 passes them through a pointer); clone with namespace
-flags is refused. socket/socketpair are limited to AF_UNIX. Foreign architectures (e.g. the
-i386 entry on x86_64) kill the process and x32 syscalls fail, so the number tables below cannot
-be bypassed. The program is built once by the fork server and installed per job.
+userfaultfd, io_uring, module loading, clock/reboot/swap administration, handle-based opens,
+program execution (execve/execveat) and setsid (a job's session is its scheduler autogroup:
+CPU is shared fairly between jobs, and a new session per process would undo that). clone3
+fails with ENOSYS so libc falls back to clone, whose flags *can* be inspected (clone3 passes
+them through a pointer); clone with namespace flags is refused. socket/socketpair are limited
+to AF_UNIX. Foreign architectures (e.g. the i386 entry on x86_64) kill the process and x32
+syscalls fail, so the number tables below cannot be bypassed. The program is built once by
+the fork server and installed per job.
 
 Stdlib-only (ctypes) so it works in the jail under ``python -I -S``.
 """
@@ -72,7 +74,7 @@ _DENY = (
     "settimeofday", "clock_settime", "adjtimex", "clock_adjtime",
     "open_by_handle_at", "name_to_handle_at",
     "io_uring_setup", "io_uring_enter", "io_uring_register",
-    "execve", "execveat",
+    "execve", "execveat", "setsid",
     "lookup_dcookie", "iopl", "ioperm",
 )  # fmt: skip
 
@@ -87,7 +89,8 @@ _COMMON = {
 _X86_64 = {
     **_COMMON,
     "socket": 41, "socketpair": 53, "clone": 56, "execve": 59, "ptrace": 101,
-    "pivot_root": 155, "adjtimex": 159, "chroot": 161, "acct": 163, "settimeofday": 164,
+    "setsid": 112, "pivot_root": 155, "adjtimex": 159, "chroot": 161, "acct": 163,
+    "settimeofday": 164,
     "mount": 165, "umount2": 166, "swapon": 167, "swapoff": 168, "reboot": 169, "iopl": 172,
     "ioperm": 173, "init_module": 175, "delete_module": 176, "quotactl": 179,
     "lookup_dcookie": 212, "clock_settime": 227, "kexec_load": 246, "add_key": 248,
@@ -103,7 +106,8 @@ _AARCH64 = {
     **_COMMON,
     "umount2": 39, "mount": 40, "pivot_root": 41, "chroot": 51, "quotactl": 60, "acct": 89,
     "unshare": 97, "kexec_load": 104, "init_module": 105, "delete_module": 106,
-    "clock_settime": 112, "ptrace": 117, "reboot": 142, "settimeofday": 170, "adjtimex": 171,
+    "clock_settime": 112, "ptrace": 117, "reboot": 142, "setsid": 157, "settimeofday": 170,
+    "adjtimex": 171,
     "socket": 198, "socketpair": 199, "add_key": 217, "request_key": 218, "keyctl": 219,
     "clone": 220, "execve": 221, "swapon": 224, "swapoff": 225, "perf_event_open": 241,
     "fanotify_init": 262, "name_to_handle_at": 264, "open_by_handle_at": 265,

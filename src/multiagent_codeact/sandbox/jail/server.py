@@ -65,6 +65,7 @@ class Worker:
     err: Stream
     res: Stream
     ctl: int
+    uid: int | None = None  # the job's own uid; None: every job shares the server's
 
 
 @dataclass
@@ -103,11 +104,18 @@ class Server:
         prctl.argtypes = [ctypes.c_int, ctypes.c_ulong]
         prctl.restype = ctypes.c_int
         self.prctl = prctl
+        disk = config.get("disk") or {}
+        self.per_job_disk = bool(disk.get("per_job"))
+        uids = config.get("job_uids")
+        self.job_uids = range(uids[0], uids[0] + uids[1]) if uids else None
         self.env = job.JobEnv(
             read_paths=tuple(config["read_paths"]),
             allowlist=frozenset(allowed) if allowed is not None else None,
             seccomp_program=seccomp.build_filter() if config.get("seccomp", True) else None,
             prctl=prctl,
+            disk_mb=int(disk.get("mb", 0)),
+            disk_files=int(disk.get("files", 0)),
+            per_job_disk=self.per_job_disk,
         )
         self.zygote_sock: socket.socket | None = None
         self.zygote_pid = 0
@@ -117,7 +125,8 @@ class Server:
     def warm(self) -> dict[str, Any]:
         for path in self.config.get("site_dirs", []):
             site.addsitedir(path)
-        os.makedirs(self.root, exist_ok=True)
+        self.prctl(job.PR_SET_DUMPABLE, 0)  # no job may open this process's /proc files
+        os.makedirs(self.root, mode=0o755, exist_ok=True)
         preloaded, failed = [], {}
         for name in self.config.get("preload", []):
             try:
@@ -145,6 +154,10 @@ class Server:
             "seccomp": self.env.seccomp_program is not None,
             "pid_namespace": os.getpid() <= 3,
             "environ": sorted(os.environ),
+            "per_job_uids": self.job_uids is not None,
+            "per_job_disk": self.per_job_disk,
+            "disk_mb": self.env.disk_mb,
+            "disk_files": self.env.disk_files if self.per_job_disk else None,
         }
 
     def start_zygote(self) -> None:
@@ -157,7 +170,14 @@ class Server:
             ours.close()
             for fd in (self.proto_in, self.proto_out):
                 os.close(fd)
-            zygote.run(theirs, self.start_worker, self.prctl)
+            slots = zygote.Slots(
+                self.root,
+                per_job=self.per_job_disk,
+                disk_mb=self.env.disk_mb,
+                disk_files=self.env.disk_files,
+                uids=self.job_uids,
+            )
+            zygote.run(theirs, self.start_worker, self.prctl, slots)
         theirs.close()
         self.zygote_pid = pid
         self.zygote_sock = ours
@@ -165,8 +185,8 @@ class Server:
         self.selector.register(ours, selectors.EVENT_READ)
         self.refill()
 
-    def start_worker(self, out_w: int, err_w: int, res_w: int, ctl_r: int) -> Any:
-        job.worker_main(self.env, self.root, out_w, err_w, res_w, ctl_r)
+    def start_worker(self, slot: job.Slot, out_w: int, err_w: int, res_w: int, ctl_r: int) -> Any:
+        job.worker_main(self.env, slot, out_w, err_w, res_w, ctl_r)
 
     # -- main loop ------------------------------------------------------------------------
     def serve(self) -> None:
@@ -259,7 +279,9 @@ class Server:
             out_cap = 0  # each job sets its own output cap when it is assigned
             out, err = Stream(out_r, out_cap), Stream(err_r, out_cap)
             self.idle.append(
-                Worker(msg["worker"], out, err, Stream(res_r, frames.MAX_FRAME), ctl_w)
+                Worker(
+                    msg["worker"], out, err, Stream(res_r, frames.MAX_FRAME), ctl_w, msg.get("uid")
+                )
             )
             self.dispatch()
         elif "exit" in msg:
@@ -273,7 +295,11 @@ class Server:
         self.top_up()
 
     def assign(self, msg: dict[str, Any], worker: Worker) -> None:
-        limits = {**msg["limits"], "nproc_base": 4 + 2 * self.pool_size}
+        # RLIMIT_NPROC counts every process of a uid. A job with a uid of its own counts only
+        # its own; one that shares the server's uid also counts the server, the zygote and the
+        # other workers, so its allowance comes on top of that base.
+        base = 0 if worker.uid is not None else 4 + 2 * self.pool_size
+        limits = {**msg["limits"], "nproc_base": base}
         spec = {"code": msg["code"], "files": msg.get("files") or {}, "limits": limits}
         started = time.monotonic()
         j = Job(
@@ -363,7 +389,7 @@ class Server:
                             "the report pipe?)",
                         }
                 self.respond(j, report, status)
-        shutil.rmtree(os.path.join(self.root, f"job-{pid}"), ignore_errors=True)
+        # The zygote clears the worker's slot (work dir, tmpfs, uid) once its strays are dead.
 
     def respond(self, j: Job, report: dict[str, Any], status: int | None) -> None:
         j.responded = True
@@ -376,7 +402,8 @@ class Server:
             _kill_group(pid)
         if self.zygote_pid:
             _kill_group(self.zygote_pid)
-        shutil.rmtree(self.root, ignore_errors=True)
+        if not self.per_job_disk:  # per-job tmpfs mounts end with the jail's mount namespace
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _log(message: str) -> None:

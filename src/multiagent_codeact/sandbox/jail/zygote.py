@@ -6,33 +6,124 @@ path: it keeps workers forked and locked down before any job arrives, on the oth
 the server only hands a job to a waiting worker. It is also the subreaper of every job, so
 orphans that escaped a job's process group end up here and are killed.
 
+Each worker gets a slot (Slots): a work dir and, where the server holds the capabilities for it,
+a tmpfs of its own (bytes and inodes bounded, noexec) and a uid of its own. The zygote sets the
+slot up before the fork and tears it down once the worker and every stray of it are gone;
+unmounting frees a job's files at once however many it made, and a uid is handed out again
+only after all the others (least recently used first).
+
 Messages to the server on a SOCK_SEQPACKET socket, as JSON:
-  {"worker": pid}  with fds [stdout_r, stderr_r, report_r, control_w]  - a new idle worker
+  {"worker": pid, "uid": uid|null}  with fds [stdout_r, stderr_r, report_r, control_w]
+                                                                          - a new idle worker
   {"exit": pid, "status": wait_status}                                   - a worker ended
 The server asks for a worker by sending any byte.
 """
 
 from __future__ import annotations
 
+import ctypes
+import itertools
 import json
 import os
+import random
 import selectors
+import shutil
 import signal
 import socket
+from collections import deque
 from collections.abc import Callable
 from typing import NoReturn
 
+from .job import Slot
+
 PR_SET_CHILD_SUBREAPER = 36
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MNT_DETACH = 2
+
+StartWorker = Callable[[Slot, int, int, int, int], NoReturn]
+
+
+class Slots:
+    """Work dirs (and, when `per_job`, a tmpfs and a uid each) for the workers."""
+
+    def __init__(
+        self, root: str, *, per_job: bool, disk_mb: int, disk_files: int, uids: range | None
+    ) -> None:
+        self.root = root
+        self.per_job = per_job
+        self.disk_mb = disk_mb
+        self.disk_files = disk_files
+        self.free_uids: deque[int] = deque(uids or ())
+        # A zygote started again after a crash starts elsewhere in the range: workers of the
+        # one before may still be running under the first uids.
+        self.free_uids.rotate(random.randrange(len(self.free_uids) or 1))
+        self.uids = uids is not None
+        self.count = itertools.count()
+        self.held: dict[int, Slot] = {}  # by worker pid
+        self.libc = ctypes.CDLL(None, use_errno=True) if per_job else None
+
+    def take(self) -> Slot:
+        uid: int | None = None
+        if self.uids:
+            if not self.free_uids:
+                raise OSError("no job uid is free")
+            uid = self.free_uids.popleft()
+        name = f"u{uid}" if uid is not None else f"job-{next(self.count)}"
+        path = os.path.join(self.root, name)
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
+        if self.per_job:
+            owner = f",uid={uid},gid={uid}" if uid is not None else ""
+            options = f"size={self.disk_mb}m,nr_inodes={self.disk_files},mode=0700{owner}"
+            assert self.libc is not None
+            if self.libc.mount(
+                b"mca-job",
+                path.encode(),
+                b"tmpfs",
+                ctypes.c_ulong(MS_NOSUID | MS_NODEV | MS_NOEXEC),
+                options.encode(),
+            ):
+                err = ctypes.get_errno()
+                if uid is not None:
+                    self.free_uids.appendleft(uid)
+                raise OSError(err, f"mounting the job's tmpfs on {path}: {os.strerror(err)}")
+        return Slot(workdir=path, uid=uid)
+
+    def hold(self, pid: int, slot: Slot) -> None:
+        self.held[pid] = slot
+
+    def give_back(self, pid: int) -> None:
+        """Free a dead worker's slot; call only after its strays are killed."""
+        slot = self.held.pop(pid, None)
+        if slot is None:
+            return
+        if self.per_job:
+            assert self.libc is not None
+            # Detached: returns at once; the kernel frees the files when the last user is gone.
+            self.libc.umount2(slot.workdir.encode(), MNT_DETACH)
+            try:
+                os.rmdir(slot.workdir)
+            except OSError:
+                pass
+        else:
+            shutil.rmtree(slot.workdir, ignore_errors=True)
+        if slot.uid is not None:
+            self.free_uids.append(slot.uid)
 
 
 def run(
     sock: socket.socket,
-    start_worker: Callable[[int, int, int, int], NoReturn],
+    start_worker: StartWorker,
     prctl: Callable[[int, int], int],
+    slots: Slots,
 ) -> NoReturn:
     status = 1
     try:
-        _loop(sock, start_worker, prctl)
+        _loop(sock, start_worker, prctl, slots)
         status = 0
     finally:
         os._exit(status)
@@ -40,8 +131,9 @@ def run(
 
 def _loop(
     sock: socket.socket,
-    start_worker: Callable[[int, int, int, int], NoReturn],
+    start_worker: StartWorker,
     prctl: Callable[[int, int], int],
+    slots: Slots,
 ) -> None:
     prctl(PR_SET_CHILD_SUBREAPER, 1)
     wake_r, wake_w = os.pipe()
@@ -64,16 +156,17 @@ def _loop(
                     _kill_all(workers)
                     return
                 for _ in data:
-                    workers.add(_spawn(sock, start_worker))
+                    workers.add(_spawn(sock, start_worker, slots))
             else:
                 try:
                     os.read(wake_r, 4096)
                 except BlockingIOError:
                     pass
-                _reap(sock, workers)
+                _reap(sock, workers, slots)
 
 
-def _spawn(sock: socket.socket, start_worker: Callable[[int, int, int, int], NoReturn]) -> int:
+def _spawn(sock: socket.socket, start_worker: StartWorker, slots: Slots) -> int:
+    slot = slots.take()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
@@ -85,24 +178,26 @@ def _spawn(sock: socket.socket, start_worker: Callable[[int, int, int, int], NoR
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for fd in (out_r, err_r, res_r, ctl_w):
             os.close(fd)
-        start_worker(out_w, err_w, res_w, ctl_r)
+        start_worker(slot, out_w, err_w, res_w, ctl_r)
+    slots.hold(pid, slot)
     theirs = [out_r, err_r, res_r, ctl_w]
-    socket.send_fds(sock, [json.dumps({"worker": pid}).encode()], theirs)
+    socket.send_fds(sock, [json.dumps({"worker": pid, "uid": slot.uid}).encode()], theirs)
     for fd in (*theirs, out_w, err_w, res_w, ctl_r):
         os.close(fd)
     return pid
 
 
-def _reap(sock: socket.socket, workers: set[int]) -> None:
+def _reap(sock: socket.socket, workers: set[int], slots: Slots) -> None:
     """Report ended workers; kill and reap every other child (orphans of jobs)."""
+    ended: list[int] = []
     while True:
         _kill_strays(workers)
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            break
         if pid == 0:
-            return
+            break
         if pid in workers:
             workers.discard(pid)
             try:
@@ -110,6 +205,10 @@ def _reap(sock: socket.socket, workers: set[int]) -> None:
             except (ProcessLookupError, PermissionError):
                 pass
             sock.send(json.dumps({"exit": pid, "status": status}).encode())
+            ended.append(pid)
+    # After the report (the job's answer goes first) and after this round's strays are dead.
+    for pid in ended:
+        slots.give_back(pid)
 
 
 def _kill_strays(workers: set[int], rounds: int = 50) -> None:
