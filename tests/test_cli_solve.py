@@ -104,7 +104,12 @@ def test_run_an_example_offline_with_json(
     # The notice that replies are scripted, the task's line, and where to look next.
     assert "model replies are SCRIPTED" in err
     assert "✓ sine-wave  verified" in err
-    assert f"mcodeact runs --dir {runs} show {solution['run_id']}" in err
+    next_step = f"mcodeact runs show {solution['run_id']} --runs-dir {runs}"
+    assert next_step in err
+    # The command it prints works as printed, and `latest` names the same run.
+    for shown in (next_step.split()[1:], ["runs", "show", "latest", "--runs-dir", str(runs)]):
+        code, timeline, _ = cli(capsys, *shown)
+        assert code == 0 and f"run      {solution['run_id']} · finished" in timeline
 
 
 def test_run_prints_the_solution_for_people(
@@ -171,8 +176,8 @@ def test_run_a_bad_pipeline_is_one_line_and_exit_2(
     code, out, err = cli(capsys, "run", pipeline, "--scripted", SINE[2])
     assert code == 2 and out == ""
     assert err == (
-        f"mcodeact: error: {pipeline}:3:1: invalid YAML: expected ',' or ']', but got "
-        "'<stream end>' (while parsing a flow sequence)\n"
+        f"mcodeact: error: {pipeline}:3:1: invalid YAML: expected ',' or ']', but got the end "
+        "of the file (in the flow sequence '[' that opened on line 2, column 13)\n"
     )
 
 

@@ -100,9 +100,27 @@ def test_the_example_from_the_brief() -> None:
 BAD = [
     pytest.param(
         "version: 1\ncandidates: [1, 2\n",
-        "p.yaml:3:1: invalid YAML: expected ',' or ']', but got '<stream end>' "
-        "(while parsing a flow sequence)",
+        "p.yaml:3:1: invalid YAML: expected ',' or ']', but got the end of the file "
+        "(in the flow sequence '[' that opened on line 2, column 13)",
         id="malformed-flow",
+    ),
+    pytest.param(  # the issue's case: the stop is past the end, the mistake on line 4
+        "version: 1\ncandidates: 3\nrepair_rounds: 2\nallow_imports: [scipy, numpy\n",
+        "p.yaml:5:1: invalid YAML: expected ',' or ']', but got the end of the file "
+        "(in the flow sequence '[' that opened on line 4, column 16)",
+        id="unclosed-flow-names-where-it-opened",
+    ),
+    pytest.param(
+        "version: 1\nmodel: {model: gpt-4o-mini\ncandidates: 2\n",
+        "p.yaml:3:11: invalid YAML: expected ',' or '}', but got ':' "
+        "(in the flow mapping '{' that opened on line 2, column 8)",
+        id="unclosed-mapping",
+    ),
+    pytest.param(
+        'version: 1\nmodel: "gpt-4o-mini\n\ncandidates: 2\n',
+        "p.yaml:5:1: invalid YAML: found unexpected end of the file "
+        "(in the quoted scalar '\"' that opened on line 2, column 8)",
+        id="unclosed-quote",
     ),
     pytest.param(
         "version: 1\nmodel: gpt: 4\n",
@@ -118,7 +136,7 @@ BAD = [
     pytest.param(
         "version: 1\n---\nversion: 1\n",
         "p.yaml:2:1: invalid YAML: but found another document "
-        "(expected a single document in the stream)",
+        "(expected a single document in the stream: see line 1, column 1)",
         id="two-documents",
     ),
     pytest.param(

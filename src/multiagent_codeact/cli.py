@@ -4,42 +4,109 @@ Exit codes follow shell habits so scripts can branch on them: the job's own stat
 failed with an error (or, for `verify`, `solve` and `run`, when not everything was verified),
 124 on timeout (as `timeout(1)`), 2 for bad usage, a malformed input file, no model configured or
 a broken model endpoint (nothing listening, a rejected key, no such model, not an OpenAI API).
-Errors a user can fix are one line on stderr (a how-to block for a missing model), never a
-traceback; `--json` prints machine-readable output on stdout.
+A broken set-up is exit 2 as well: no bubblewrap, a sandbox that cannot start. Ctrl-C is 130
+with one line. Errors a user can fix are one line on stderr (a how-to block for a missing model),
+never a traceback; `--json` prints machine-readable output on stdout. Whatever a job, a model or
+a file wrote is shown through `terminal.printable`, so its escape sequences are never obeyed.
 """
 
 from __future__ import annotations
 
+import ast
+import asyncio
+import inspect
 import json
 import os
 import re
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import typer.core
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from . import __version__, pyast
 from .doctor_cli import doctor_command
 from .domain import Artifact, ExecResult
-from .errors import InputFileError, MCAError, ModelError, ModelNotConfiguredError
+from .errors import (
+    InputFileError,
+    MCAError,
+    ModelError,
+    ModelNotConfiguredError,
+    SandboxStartError,
+    SandboxUnavailableError,
+)
 from .runlog.cli import runs_app
-from .sandbox import Limits, Sandbox
+from .sandbox import DEFAULT_PRELOAD, Limits, Sandbox
 from .sandbox.launch import Isolation
-from .solve_cli import config_app, run_command, solve_command
+from .solve_cli import IsolationOpt, config_app, run_command, solve_command
+from .terminal import printable
 from .verify.report import VerificationReport
+
+if TYPE_CHECKING:
+    from .sandbox.doctor import LayerCheck
+
+
+class _Interrupted(Exception):
+    """Ctrl-C during a command, carried past typer (which would exit 130 without a word)."""
+
+
+class _RootGroup(typer.core.TyperGroup):
+    """The `mcodeact` group: help without a type for flags, and Ctrl-C as one line.
+
+    Typer shows a flag as `--json <bool>`, as if it took a value; every flag of every command
+    (and `--help`) gets an empty placeholder instead. A KeyboardInterrupt, or the
+    CancelledError that `asyncio.run` can leave instead of one, ends the command here, where
+    `main` turns it into one line and exit 130.
+    """
+
+    def get_params(self, ctx: Any) -> Any:
+        params = super().get_params(ctx)
+        _no_flag_types(params)
+        return params
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _tidy_help(command, ctx)
+        return command
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (KeyboardInterrupt, asyncio.CancelledError) as exc:
+            raise _Interrupted(*exc.args) from None
+
+
+def _tidy_help(command: Any, ctx: Any) -> None:
+    help_option = command.get_help_option(ctx)
+    _no_flag_types([*command.params, *([help_option] if help_option else [])])
+    if command.help:  # typer keeps the docstring's line breaks after its first paragraph
+        paragraphs = inspect.cleandoc(command.help).split("\n\n")
+        command.help = "\n\n".join(" ".join(p.split()) for p in paragraphs)
+    for sub in getattr(command, "commands", {}).values():
+        _tidy_help(sub, ctx)
+
+
+def _no_flag_types(params: Sequence[object]) -> None:
+    for param in params:
+        if isinstance(param, typer.core.TyperOption) and param.is_flag and param.metavar is None:
+            param.metavar = ""
+
 
 app = typer.Typer(
     name="mcodeact",
     help="Code generation checked by execution, not trusted on the model's word.",
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_RootGroup,
 )
 sandbox_app = typer.Typer(help="Run Python in the hardened sandbox and check its isolation.")
 app.add_typer(sandbox_app, name="sandbox")
@@ -62,8 +129,22 @@ def _help_if_bare(ctx: typer.Context) -> None:
         raise typer.Exit(0)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"mcodeact {__version__} (Python {sys.version.split()[0]})")
+        raise typer.Exit(0)
+
+
 @app.callback(invoke_without_command=True)
-def _root(ctx: typer.Context) -> None:
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
     _help_if_bare(ctx)
 
 
@@ -95,12 +176,21 @@ def sandbox_run(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Run FILE.py in a fresh sandbox job; exit with the job's status (124 on timeout)."""
+    """Run FILE.py in a fresh sandbox job; exit with the job's status (124 on timeout).
+
+    The job's output is passed through as it is to a pipe or a file; on a terminal, its
+    control characters (escape sequences, CR, backspace, bidi overrides) are shown as escapes.
+    `--json` has it exactly.
+    """
     code = _read_source(file)
     limits = _limits(timeout=timeout, memory=memory)
     with _warnings_to(_stderr()):
         sandbox = Sandbox(
-            limits, pool_size=1, allow_imports=allow_import or (), isolation=isolation
+            limits,
+            pool_size=1,
+            allow_imports=allow_import or (),
+            isolation=isolation,
+            preload=preload_for(code),
         )
         sandbox.start()
     with sandbox:
@@ -111,6 +201,26 @@ def sandbox_run(
     else:
         _render_run(result, saved)
     raise typer.Exit(result.exit_status)
+
+
+def preload_for(code: str) -> list[str]:
+    """The sandbox's default preloads that `code` imports, in their order.
+
+    One job gains nothing from a warm import it does not use, and the server waits for its
+    preloads before it takes the job: matplotlib.pyplot alone is most of a second. A job that
+    does import them gets them warm, as in a pipeline's sandbox.
+    """
+    try:
+        tree = pyast.parse(code)
+    except SyntaxError:
+        return []  # the sandbox refuses it before it costs a job
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            imported.add(node.module.split(".")[0])
+    return [name for name in DEFAULT_PRELOAD if name.split(".")[0] in imported]
 
 
 def _read_source(file: Path) -> str:
@@ -198,10 +308,11 @@ def _unused(path: Path, taken: set[Path]) -> Path:
 
 
 def _render_run(result: ExecResult, saved: dict[str, Path]) -> None:
-    """The job's streams verbatim on ours, then a short report on stderr."""
-    sys.stdout.write(result.stdout)
-    sys.stdout.flush()
-    sys.stderr.write(result.stderr)
+    """The job's streams on ours (shown safely on a terminal), then a short report on stderr."""
+    _write_job_stream(sys.stdout, result.stdout)
+    _write_job_stream(sys.stderr, result.stderr)
+    if result.stderr and not result.stderr.endswith("\n"):
+        sys.stderr.write("\n")  # the report below starts a line of its own
     console = _stderr()
     status = "ok" if result.ok else "failed"
     console.print(
@@ -218,12 +329,19 @@ def _render_run(result: ExecResult, saved: dict[str, Path]) -> None:
         where = f" (line {error.line})" if error.line else ""
         told = f"{error.type}: {error.message}" in result.stderr  # no need to repeat it
         message = error.type if told else f"{error.type}: {error.message}"
-        console.print(Text.assemble(("error: ", "bold red"), message + where))
+        console.print(Text.assemble(("error: ", "bold red"), printable(message + where)))
     if result.truncated:
         console.print(Text("output truncated: the job wrote more than the sandbox keeps"))
     for a in result.artifacts:
         dest = f" -> {saved[a.name]}" if a.name in saved else ""
-        console.print(Text(f"artifact: {a.name} ({a.mime_type}, {a.size} bytes){dest}"))
+        console.print(Text(printable(f"artifact: {a.name} ({a.mime_type}, {a.size} bytes){dest}")))
+
+
+def _write_job_stream(stream: Any, text: str) -> None:
+    """A job's output on one of our streams: as it is, except on a terminal (`printable`)."""
+    isatty = getattr(stream, "isatty", None)
+    stream.write(printable(text) if callable(isatty) and isatty() else text)
+    stream.flush()
 
 
 # -- mcodeact sandbox doctor ----------------------------------------------------------------
@@ -234,23 +352,44 @@ def sandbox_doctor(
     ] = "bwrap",
     as_json: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
 ) -> None:
-    """Probe each isolation layer from inside a real job; exit 1 if any is missing."""
+    """Probe each isolation layer from inside a real job; exit 1 if any is missing, 2 if the
+    sandbox cannot start here at all (no bubblewrap: the first line says how to fix it)."""
     from .sandbox.doctor import check_layers
 
     console = _stderr()
     with console.status("probing the sandbox…"):
         checks = check_layers(isolation=isolation)
     ok = all(c.active for c in checks)
+    unprobed = any(c.detail.startswith(_NOT_PROBED) for c in checks)
     if as_json:
         layers = [c.model_dump() for c in checks]
         print(json.dumps({"ok": ok, "isolation": isolation, "layers": layers}, indent=2))
     else:
         table = Table("layer", "status", "what the probe saw", box=None, pad_edge=False)
-        for c in checks:
+        for c, detail in zip(checks, once_each(checks), strict=True):
             state = Text("active", "green") if c.active else Text("MISSING", "bold red")
-            table.add_row(c.name, state, Text(c.detail))
+            table.add_row(c.name, state, Text(printable(detail)))
         Console(highlight=False).print(table)
-    raise typer.Exit(0 if ok else 1)
+    raise typer.Exit(0 if ok else 2 if unprobed else 1)
+
+
+_NOT_PROBED = "not probed: "
+
+
+def once_each(checks: Sequence[LayerCheck]) -> list[str]:
+    """The layers' details with a cause said once: a layer that was not probed for a cause an
+    earlier row gave (no bubblewrap: the install hint) points at that row instead."""
+    shown: list[str] = []
+    told: dict[str, str] = {}  # cause -> the layer whose row says it
+    for check in checks:
+        detail = check.detail
+        cause = detail.removeprefix(_NOT_PROBED)
+        if cause in told:
+            shown.append(f"not probed: the same cause as {told[cause]}")
+        else:
+            told[cause] = check.name
+            shown.append(detail)
+    return shown
 
 
 # -- mcodeact verify -------------------------------------------------------------------------
@@ -264,26 +403,44 @@ def verify_command(
         typer.Option(
             "--candidates",
             metavar="DIR",
-            help="NAME.py per candidate, with optional NAME.tests.py and NAME.md.",
+            help="A folder with one NAME.py per candidate (see above).",
         ),
     ],
     inputs: Annotated[
         int, typer.Option("--inputs", metavar="N", help="Differential inputs to draw.", min=0)
     ] = 200,
+    isolation: IsolationOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Cross-check candidate implementations by execution and say which one, if any, is right.
 
-    Exit status: 0 when a candidate is verified, 1 when the verdict is disputed or failed.
+    TASK.json is a Task as JSON: {"prompt": "...", "entry_point": "f", "examples": ["assert
+    f(2) == 4"], "tests": "..."}; only the prompt is required.
+
+    In DIR, each NAME.py is one candidate's code, and NAME becomes its id. Beside it,
+    NAME.tests.py holds that candidate's own tests (asserts or test_*() functions) and NAME.md
+    its explanation, both optional; a NAME.json holds a whole Candidate ({"code": ..., "tests":
+    ..., "explanation": ...}) instead. Other files, and names starting with '.', are skipped.
+
+    Exit status: 0 when a candidate is verified, 1 when the verdict is disputed or failed, 2 for
+    a missing or malformed file.
     """
     from .verify import verify
     from .verify.files import load_candidates, load_task
 
     task = load_task(task_file)
     candidates = load_candidates(candidates_dir)
-    report = verify(task, candidates, n_inputs=inputs)
+    with ExitStack() as stack:
+        options: dict[str, Any] = {}
+        if isolation == "process":  # else verify starts its own sandbox, the default one
+            with _warnings_to(_stderr()):
+                sandbox = Sandbox(
+                    task.limits, pool_size=min(4, len(candidates)), isolation="process"
+                )
+                options["sandbox"] = stack.enter_context(sandbox)
+        report = verify(task, candidates, n_inputs=inputs, **options)
     if as_json:
-        print(report.model_dump_json(indent=2))
+        print(json.dumps(report.model_dump(mode="json"), indent=2))  # ASCII only
     else:
         _render_report(report)
     raise typer.Exit(0 if report.verified else 1)
@@ -299,8 +456,8 @@ def _render_report(report: VerificationReport) -> None:
         status = c.status if c.load_error is None else f"{c.status}: {c.load_error.type}"
         calls = ", ".join(f"{k} {v}" for k, v in sorted(c.calls.items()))
         table.add_row(
-            c.id,
-            status,
+            Text(printable(c.id)),
+            Text(printable(status)),
             f"{c.hard_passed}/{c.hard_total}",
             f"{c.tests_passed}/{c.tests_total}",
             "" if c.cluster is None else str(c.cluster),
@@ -308,18 +465,17 @@ def _render_report(report: VerificationReport) -> None:
         )
     console.print(table)
     style = {"verified": "green", "disputed": "yellow", "failed": "red"}[report.verdict.value]
-    console.print(Text(f"verdict: {report.summary()}", style=f"bold {style}"))
+    console.print(Text(printable(f"verdict: {report.summary()}"), style=f"bold {style}"))
     for reason in report.reasons:
-        console.print(Text(f"  - {reason}"))
+        console.print(Text(printable(f"  - {reason}")))
     for ce in ev.counterexamples[:6]:
-        console.print(
-            Text(
-                f"  counterexample: {ce.call} -> {ce.selected_output} (selected) vs "
-                f"{ce.rival_output} (cluster {ce.cluster})"
-            )
+        line = (
+            f"  counterexample: {ce.call} -> {ce.selected_output} (selected) vs "
+            f"{ce.rival_output} (cluster {ce.cluster})"
         )
+        console.print(Text(printable(line)))
     for note in ev.notes:
-        console.print(Text(f"  note: {note}", style="dim"))
+        console.print(Text(printable(f"  note: {note}"), style="dim"))
     console.print(
         Text(
             f"{len(ev.candidates)} candidates, {len(ev.tests)} tests, {ev.inputs} inputs, "
@@ -332,8 +488,9 @@ def _render_report(report: VerificationReport) -> None:
 # -- entry point ----------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: user mistakes and library errors become one line."""
-    command = typer.main.get_command(app)
+    _quiet_hypothesis()
     try:
+        command = typer.main.get_command(app)
         status = command.main(
             args=list(argv) if argv is not None else None,
             prog_name="mcodeact",
@@ -347,8 +504,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     except typer.Abort:
         _error_line("mcodeact: aborted")
         status = 130
+    except (_Interrupted, KeyboardInterrupt, asyncio.CancelledError) as exc:
+        said = f": {exc.args[0]}" if exc.args and exc.args[0] else ""
+        _error_line(f"mcodeact: interrupted (Ctrl-C){said}")
+        status = 130
     except InputFileError as exc:  # the user's file: bad usage, like a bad option
-        for line in str(exc).splitlines() or [""]:  # a pipeline file: one line per problem
+        for line in str(exc).split("\n"):  # a pipeline file: one line per problem
             _error_line(f"mcodeact: error: {line}")
         status = 2
     except ModelNotConfiguredError as exc:  # configuration, like a bad file; says how to fix it
@@ -358,14 +519,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         recorded = f" (run {exc.run_id})" if exc.run_id else ""
         _error_line(f"mcodeact: error: {exc}{recorded}")
         status = 2 if exc.ends_run else 1
-    except MCAError as exc:  # the message says what to do (e.g. how to install bubblewrap)
+    except (SandboxUnavailableError, SandboxStartError) as exc:  # the set-up: says how to fix it
+        _error_line(f"mcodeact: error: {exc}")
+        status = 2
+    except MCAError as exc:  # a failure the message explains
         _error_line(f"mcodeact: error: {exc}")
         status = 1
     sys.exit(status if isinstance(status, int) else 0)
 
 
 def _error_line(message: str) -> None:
-    _stderr().print(Text(" ".join(message.split()), style="red"))
+    # Error messages can quote a server's reply or a job's output: printable.
+    _stderr().print(Text(" ".join(printable(message).split()), style="red"))
 
 
 def _error_block(message: str) -> None:
@@ -373,4 +538,17 @@ def _error_block(message: str) -> None:
     first, _, rest = message.strip().partition("\n")
     _error_line(first)
     if rest:
-        _stderr().print(Text(rest.rstrip()))
+        _stderr().print(Text(printable(rest.rstrip())))
+
+
+def _quiet_hypothesis() -> None:
+    """Keep one false alarm of Hypothesis's from the user.
+
+    The verifier draws inputs with Hypothesis in a worker thread while the run goes on; when
+    any other thread uses the `random` module meanwhile (an HTTP client's retry jitter, say),
+    Hypothesis sees the global random state change under it and warns, deprecating `random`
+    inside strategies, which ours never use. The draw itself is unaffected.
+    """
+    warnings.filterwarnings(  # by message: importing Hypothesis for its class costs 0.3 s
+        "ignore", message="Do not use the `random` module inside strategies"
+    )

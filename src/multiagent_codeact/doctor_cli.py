@@ -18,6 +18,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .terminal import printable
+
 __all__ = ["doctor_command"]
 
 
@@ -91,7 +93,7 @@ def doctor_command(
                 if c.ok
                 else Text("FAILED", "bold red")
             )
-            table.add_row(c.name, mark, Text(c.detail))
+            table.add_row(c.name, mark, Text(printable(c.detail)))  # the server's words
         Console(highlight=False, soft_wrap=True).print(table)
     raise typer.Exit(status)
 

@@ -24,6 +24,7 @@ from rich.text import Text
 
 from .domain import Solution, Task
 from .events import Event
+from .terminal import printable
 
 __all__ = ["ProgressDisplay", "TaskProgress", "task_label"]
 
@@ -32,10 +33,12 @@ VERDICT_MARK = {"verified": "✓", "disputed": "?", "failed": "✗"}
 
 
 def task_label(task: Task, index: int | None = None, width: int = 48) -> str:
-    """The task's id, else the first line of its prompt, shortened to `width`."""
+    """The task's id, else the first line of its prompt, shortened to `width`; safe to print
+    (`terminal.printable`)."""
     if task.id:
-        return task.id
+        return printable(task.id)
     first = " ".join(task.prompt.strip().splitlines()[0].split()) if task.prompt.strip() else ""
+    first = printable(first)
     text = first if len(first) <= width else first[: width - 1] + "…"
     return f"{index}. {text}" if index is not None else text
 

@@ -1,11 +1,12 @@
 """`mcodeact solve`, `mcodeact run` and `mcodeact config`: the pipeline from the command line.
 
 Exit codes: 0 when every task was verified, 1 when some were not (disputed or failed), 2 for
-bad usage, a bad pipeline or script file, no model configured, or a broken model endpoint (the
-run stops at the first call that shows it). Progress and notices go to stderr, fed from the
-run's event stream (`streaming.stream`, the same events the run log records); stdout holds the
-answer (or, with `--json`, only JSON). Every run is recorded in the run store, and the closing
-lines say where and how to look at it.
+bad usage, a bad pipeline or script file, no model configured, a broken model endpoint (the
+run stops at the first call that shows it) or a sandbox that cannot start (no bubblewrap: the
+message names `--isolation process`, which both commands take); 130 on Ctrl-C. Progress and
+notices go to stderr, fed from the run's event stream (`streaming.stream`, the same events the
+run log records); stdout holds the answer (or, with `--json`, only JSON). Every run is recorded
+in the run store, and the closing lines say where and how to look at it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from pydantic import ValidationError
@@ -27,13 +28,15 @@ from rich.text import Text
 from .domain import Solution, Task
 from .errors import InputFileError
 from .progress import ProgressDisplay, TaskProgress, task_label
+from .runlog.cli import RunsDirOpt
 from .task_options import with_task_options
+from .terminal import printable
 
 if TYPE_CHECKING:  # the pipeline's modules load AutoGen and openai: imported on use, not here
     from .config import PipelineConfig
     from .runlog.store import RunStore
 
-__all__ = ["config_app", "run_command", "solve_command"]
+__all__ = ["IsolationOpt", "config_app", "run_command", "solve_command"]
 
 config_app = typer.Typer(help="Check pipeline files; print their JSON Schema for editors.")
 
@@ -54,12 +57,12 @@ OptimizeOpt = Annotated[
         help="After verification, try faster rewrites; keep one only if proven equivalent.",
     ),
 ]
-RunsDirOpt = Annotated[
-    Path | None,
+IsolationOpt = Annotated[
+    Literal["bwrap", "process"] | None,
     typer.Option(
-        "--runs-dir",
-        metavar="DIR",
-        help="Record runs here (default: $MCODEACT_RUNS_DIR, else ./.mcodeact/runs).",
+        "--isolation",
+        help="The sandbox: bwrap (the default), or 'process' without namespaces (weaker, "
+        "for hosts without bubblewrap).",
     ),
 ]
 
@@ -139,6 +142,7 @@ def solve_command(
     ] = None,
     scripted: ScriptedOpt = None,
     optimize: OptimizeOpt = False,
+    isolation: IsolationOpt = None,
     as_json: JsonOpt = False,
     runs_dir: RunsDirOpt = None,
 ) -> None:
@@ -164,6 +168,7 @@ def solve_command(
     cfg = _updated(cfg, candidates=candidates, repair_rounds=rounds)
     cfg = _with_model(cfg, model, base_url)
     cfg = _with_optimizer(cfg, optimize)
+    cfg = _with_isolation(cfg, isolation)
     try:
         the_task = as_task(task)
     except ValueError as exc:
@@ -178,6 +183,7 @@ def run_command(
     ],
     scripted: ScriptedOpt = None,
     optimize: OptimizeOpt = False,
+    isolation: IsolationOpt = None,
     as_json: JsonOpt = False,
     runs_dir: RunsDirOpt = None,
 ) -> None:
@@ -190,7 +196,7 @@ def run_command(
             f"{pipeline_file}: no tasks to run; add 'tasks:' with one task per item "
             "(text, or a mapping with prompt, entry_point, examples, tests)"
         )
-    cfg = _with_optimizer(pipeline.config, optimize)
+    cfg = _with_isolation(_with_optimizer(pipeline.config, optimize), isolation)
     status = _execute(cfg, pipeline.tasks, scripted, as_json, runs_dir, single=False)
     raise typer.Exit(status)
 
@@ -240,12 +246,13 @@ def _execute(
         try:
             with display.shown(), _warnings_to(err):
                 solutions = asyncio.run(_solve_all(cfg, tasks, store, progress, display))
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            # One line, printed by the entry point: where the cut run is recorded.
             cut = next((p.run_id for p in progress if p.run_id and not p.done), None)
             if cut is not None:
-                err.print(
-                    Text(f"interrupted: run {cut} is recorded as interrupted in {store.root}")
-                )
+                raise KeyboardInterrupt(
+                    f"run {cut} is recorded as interrupted in {store.root}"
+                ) from None
             raise
     _report(solutions, progress, store, as_json=as_json, single=single, runs_dir=runs_dir)
     return 0 if all(s.verified for s in solutions) else 1
@@ -307,7 +314,8 @@ def _report(
             for label, solution in zip(labels, solutions, strict=True):
                 if not solution.verified:
                     why = solution.error or (solution.reasons or ["no reason given"])[0]
-                    console.print(Text(f"{label}: {solution.verdict.value}: {why}", "yellow"))
+                    line = f"{label}: {solution.verdict.value}: {why}"
+                    console.print(Text(printable(line), "yellow"))
         console.print(summary_table(list(zip(labels, solutions, strict=True))))
     order = sorted(solutions, key=lambda s: s.verified)  # point at an unverified run first
     next_steps(console, store, [s.run_id for s in order], runs_dir)
@@ -333,6 +341,11 @@ def _with_optimizer(cfg: PipelineConfig, on: bool) -> PipelineConfig:
     if not on:
         return cfg
     return cfg.model_copy(update={"optimizer": cfg.optimizer.model_copy(update={"enabled": True})})
+
+
+def _with_isolation(cfg: PipelineConfig, isolation: str | None) -> PipelineConfig:
+    """`--isolation` replaces the pipeline's `isolation` setting when given."""
+    return cfg if isolation is None else cfg.model_copy(update={"isolation": isolation})
 
 
 def _with_model(cfg: PipelineConfig, name: str | None, base_url: str | None) -> PipelineConfig:

@@ -1,4 +1,8 @@
-"""What `mcodeact solve` and `mcodeact run` print when the work is done: for people and `--json`."""
+"""What `mcodeact solve` and `mcodeact run` print when the work is done: for people and `--json`.
+
+Everything a model or a job wrote (code, explanations, reasons, what the code printed, artifact
+names) is shown through `terminal.printable`, so its escape sequences are never obeyed.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from .optimize.report import OptimizationReport
 from .progress import VERDICT_MARK, VERDICT_STYLE
 from .runlog.store import RunStore
 from .runlog.summary import clip, plural, span, speedup
+from .terminal import printable
 
 __all__ = [
     "artifact_paths",
@@ -95,37 +100,39 @@ def render_solution(console: Console, solution: Solution, store: RunStore) -> No
     )
     reasons = [] if solution.verified else solution.reasons[:5]
     for reason in reasons:
-        console.print(Text(f"  - {reason}", style=style))
+        console.print(Text(printable(f"  - {reason}"), style=style))
     if solution.error and solution.error not in reasons:
-        console.print(Text(f"error: {solution.error}", style="red"))
+        console.print(Text(printable(f"error: {solution.error}"), style="red"))
     if solution.judge:
-        console.print(Text.assemble(("judge: ", "bold"), solution.judge))
+        console.print(Text.assemble(("judge: ", "bold"), printable(solution.judge)))
     if solution.explanation.strip():
-        console.print(Text(solution.explanation.strip()))
+        console.print(Text(printable(solution.explanation.strip())))
     if solution.optimization is not None:
         style = "green" if solution.optimization.accepted else "dim"
-        console.print(Text(optimization_line(solution.optimization), style=style))
+        line = printable(optimization_line(solution.optimization))
+        console.print(Text(line, style=style))
     if solution.code:
         console.print()
-        code = Syntax("", "python").highlight(solution.code.rstrip())
+        code = Syntax("", "python").highlight(printable(solution.code.rstrip()))
         code.rstrip()
         for code_line in code.split("\n", allow_blank=True):
             console.print(Text("  ") + code_line if code_line.plain else "")
         console.print()
     if solution.result is not None:
-        shown = json.dumps(solution.result, ensure_ascii=False)
+        shown = printable(json.dumps(solution.result, ensure_ascii=False))
         console.print(Text.assemble(("result: ", "bold"), shown[:2000]))
     if solution.stdout.strip():
         lines = solution.stdout.rstrip().splitlines()
         console.print(Text("printed:", style="bold"))
         for line in lines[-_STDOUT_LINES:]:
-            console.print(Text(f"  {line}"))
+            console.print(Text(printable(f"  {line}")))
         if len(lines) > _STDOUT_LINES:
             console.print(Text(f"  ({len(lines) - _STDOUT_LINES} earlier lines not shown)", "dim"))
     paths = artifact_paths(store, solution.run_id)
     for a in solution.artifacts:
         where = f" -> {paths[a.name]}" if a.name in paths else ""
-        console.print(Text(f"artifact: {a.name} ({a.mime_type}, {a.size:,} bytes){where}"))
+        shown = f"artifact: {a.name} ({a.mime_type}, {a.size:,} bytes){where}"
+        console.print(Text(printable(shown)))
 
 
 def summary_table(solutions: list[tuple[str, Solution]]) -> Table:
@@ -153,11 +160,11 @@ def next_steps(
     console: Console, store: RunStore, run_ids: list[str], runs_dir: Path | None
 ) -> None:
     """Where the runs are and the commands that show them."""
-    runs = "mcodeact runs" + (f" --dir {shlex.quote(str(runs_dir))}" if runs_dir else "")
+    where = f" --runs-dir {shlex.quote(str(runs_dir))}" if runs_dir else ""
     if len(run_ids) == 1:
         console.print(Text(f"run {run_ids[0]} recorded in {store.root / run_ids[0]}"))
     else:
         console.print(Text(f"{len(run_ids)} runs recorded in {store.root}"))
     first = run_ids[0]
-    console.print(Text.assemble(("next: ", "bold"), f"{runs} show {first}"))
-    console.print(Text(f"      {runs} export {first} --format html -o report.html"))
+    console.print(Text.assemble(("next: ", "bold"), f"mcodeact runs show {first}{where}"))
+    console.print(Text(f"      mcodeact runs export {first} --format html -o report.html{where}"))

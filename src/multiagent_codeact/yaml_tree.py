@@ -86,19 +86,43 @@ def parse_yaml(
         tree.raw, tree.data = _Walker(loader, tree, name, env, interpolate).walk(node, ())
         return tree
     except yaml.MarkedYAMLError as exc:
-        raise InputFileError(_yaml_error(name, exc)) from None
+        raise InputFileError(_yaml_error(name, exc, text)) from None
     except yaml.YAMLError as exc:  # no position (rare: reader errors carry none)
         raise InputFileError(f"{name}: invalid YAML: {exc}") from None
     finally:
         loader.dispose()  # type: ignore[no-untyped-call]
 
 
-def _yaml_error(name: str, exc: yaml.MarkedYAMLError) -> str:
-    mark = exc.problem_mark or exc.context_mark
+def _yaml_error(name: str, exc: yaml.MarkedYAMLError, text: str) -> str:
+    """`FILE:LINE:COL: invalid YAML: problem (context)` at the place parsing stopped, and, when
+    the construct it was inside began elsewhere, that place too: for an unclosed `[`, `{` or
+    quote the stop is often the end of the file, and the mistake is where the construct opened.
+    """
+    stop, start = exc.problem_mark, exc.context_mark
+    mark = stop or start
     where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark is not None else name
-    problem = exc.problem or "not valid YAML"
-    context = f" ({exc.context})" if exc.context else ""
-    return f"{where}: invalid YAML: {problem}{context}"
+    problem = _plain(exc.problem or "not valid YAML")
+    if not exc.context:
+        return f"{where}: invalid YAML: {problem}"
+    context = _plain(exc.context)
+    if start is not None and stop is not None and start.index != stop.index:
+        at = f"line {start.line + 1}, column {start.column + 1}"
+        what = context.removeprefix("while parsing ").removeprefix("while scanning ")
+        if what == context:  # e.g. "expected a single document in the stream"
+            context += f": see {at}"
+        else:  # "while parsing a flow sequence": the flow sequence '[' that opened there
+            opener = text[start.index : start.index + 1]
+            shown = f" {opener!r}" if opener and opener in "[{\"'" else ""
+            what = what.removeprefix("a ").removeprefix("an ")
+            context = f"in the {what}{shown} that opened on {at}"
+    return f"{where}: invalid YAML: {problem} ({context})"
+
+
+def _plain(message: str) -> str:
+    """PyYAML's words for the end of the input, as a person says them."""
+    return message.replace("'<stream end>'", "the end of the file").replace(
+        "end of stream", "end of the file"
+    )
 
 
 def format_path(path: KeyPath) -> str:

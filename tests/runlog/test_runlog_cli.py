@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import TASK, record_sample, write_events
+from conftest import T0, TASK, record_sample, write_events
 
 from multiagent_codeact.cli import main
 from multiagent_codeact.events import Event
@@ -229,16 +230,134 @@ def test_ctrl_c_in_tail_exits_130_quietly(
     assert code == 130 and "Traceback" not in err and "aborted" not in err
 
 
-def test_reindex_and_dir_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_reindex_and_runs_dir_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = RunStore(tmp_path / "elsewhere")
     record_sample(store, RUN)
     (store.root / "index.sqlite").unlink()
-    code, _, err = cli(capsys, "runs", "--dir", str(store.root), "reindex")
+    code, _, err = cli(capsys, "runs", "--runs-dir", str(store.root), "reindex")
     assert code == 0 and f"indexed 1 run(s) in {store.root}" in err
-    code, out, _ = cli(capsys, "runs", "--dir", str(store.root), "reindex", "--json")
+    code, out, _ = cli(capsys, "runs", "--runs-dir", str(store.root), "reindex", "--json")
     assert json.loads(out) == {"root": str(store.root), "runs": 1}
-    code, out, _ = cli(capsys, "runs", "--dir", str(store.root), "list", "--json")
-    assert json.loads(out)[0]["run_id"] == RUN
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        pytest.param(("runs", "--runs-dir", "{root}", "list", "--json"), id="before"),
+        pytest.param(("runs", "list", "--json", "--runs-dir", "{root}"), id="after-as-in-solve"),
+        pytest.param(("runs", "--dir", "{root}", "list", "--json"), id="old-spelling"),
+    ],
+)
+def test_the_runs_folder_is_runs_dir_as_for_solve(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: tuple[str, ...]
+) -> None:
+    store = RunStore(tmp_path / "elsewhere")
+    record_sample(store, RUN)
+    code, out, _ = cli(capsys, *(arg.format(root=store.root) for arg in where))
+    assert code == 0 and json.loads(out)[0]["run_id"] == RUN
+
+
+def test_help_names_runs_dir_and_not_the_old_spelling(
+    runs_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for command in (["runs"], ["runs", "show"], ["runs", "export"], ["solve"]):
+        code, out, _ = cli(capsys, *command, "--help")
+        assert code == 0 and "--runs-dir" in out and "--dir " not in out, command
+
+
+def test_latest_names_the_newest_run(
+    runs_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "120")
+    store = RunStore()
+    newer = "20260102-000000-ffffff"
+    record_sample(store, RUN)
+    record_sample(store, newer, t0=1_767_312_000.0)
+    code, out, _ = cli(capsys, "runs", "show", "latest")
+    assert code == 0 and f"run      {newer} · finished" in out
+    code, out, _ = cli(capsys, "runs", "export", "latest", "-f", "md")
+    assert code == 0 and out.startswith(f"# Run `{newer}`")
+    code, out, _ = cli(capsys, "runs", "tail", "latest", "--json")
+    assert code == 0 and {json.loads(line)["run_id"] for line in out.splitlines()} == {newer}
+
+
+def test_latest_in_an_empty_folder_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "none"
+    code, out, err = cli(capsys, "runs", "show", "latest", "--runs-dir", str(empty))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"no runs in {empty} yet, so there is no latest one" in err
+
+
+def test_export_help_names_every_format(
+    runs_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = cli(capsys, "runs", "export", "--help")
+    assert code == 0
+    summary = out.split("╭")[0]  # the command's own text, above the option panels
+    assert "HTML report (html" in summary and "(md)" in summary and "(jsonl)" in summary
+    code, out, _ = cli(capsys, "runs", "--help")
+    assert re.search(r"export\s+Export a run: a self-contained HTML report", out)
+
+
+# A job's or a model's text that a terminal would obey: clear the screen, home the cursor, set
+# the window title (OSC, ended by BEL and by ST), overwrite with CR and backspace, a C1 CSI, and
+# bidi overrides and isolates that reorder what is shown.
+HOSTILE = (
+    "\u202eevil\u202c\u2066iso\u2069\x9b31m\x1b[2J\x1b[H\x1b]0;pwned\x07\x1b]2;again\x1b\\"
+    "bs\x08\x08X ok\rhidden"
+)
+SHOWN = (  # how the part before the CR reads on the terminal (the timeline clips what follows)
+    "\\u202eevil\\u202c\\u2066iso\\u2069\\x9b31m\\x1b[2J\\x1b[H\\x1b]0;pwned\\x07"
+    "\\x1b]2;again\\x1b\\bs\\x08\\x08X ok"
+)
+RAW_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def hostile_run(store: RunStore, run_id: str) -> None:
+    task = TASK.model_copy(update={"prompt": "Write dedupe(xs). " + HOSTILE})
+    with store.open_run(run_id, task=task, models={"coder": "m" + HOSTILE}) as writer:
+        events = [
+            ("message", "coder1", {"type": "TextMessage", "content": HOSTILE}),
+            ("error", "coder2", {"type": "ModelCallError", "message": HOSTILE}),
+            ("execution", "executor",
+             {"candidate": "c1.0", "final": True, "exit_code": 0, "stdout": HOSTILE + "\n",
+              "stderr": HOSTILE, "result": None, "error": None, "artifacts": []}),
+        ]  # fmt: skip
+        for seq, (kind, agent, data) in enumerate(events):
+            writer(Event(run_id=run_id, seq=seq, time=T0 + seq, kind=kind, agent=agent, data=data))
+
+
+def test_show_and_tail_never_pass_a_jobs_control_characters_through(
+    runs_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "400")  # room for the whole text on one line
+    hostile_run(RunStore(), "h")
+    for command in ("show", "tail"):
+        code, out, _ = cli(capsys, "runs", command, "h")
+        assert code == 0
+        assert not RAW_CONTROL.search(out), (command, out)
+        assert SHOWN in out, command  # shown, not dropped: each one a visible escape, in order
+    code, out, _ = cli(capsys, "runs", "list")
+    assert code == 0 and not RAW_CONTROL.search(out) and "\\u202eevil" in out
+    code, out, _ = cli(capsys, "runs", "show", "h", "--json")  # exact, and still inert
+    assert not RAW_CONTROL.search(out)
+    assert json.loads(out)["events"][0]["data"]["content"] == HOSTILE
+
+
+def test_export_to_a_terminal_is_inert_and_to_a_pipe_exact(
+    runs_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hostile_run(RunStore(), "h")
+    _, piped, _ = cli(capsys, "runs", "export", "h", "-f", "md")
+    assert HOSTILE.split("\r", maxsplit=1)[0] in piped  # a pipe or a file gets what was written
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    _, shown, _ = cli(capsys, "runs", "export", "h", "-f", "md")
+    assert not RAW_CONTROL.search(shown) and SHOWN in shown
 
 
 def test_show_of_a_live_run_counts_its_events_so_far(

@@ -1,8 +1,11 @@
 """`mcodeact runs ...`: list, show, tail, export and reindex recorded runs.
 
 It parses, asks the RunStore and renders; the words per event come from `runlog.summary`, the
-files from `runlog.export`. An unknown run id is bad usage (exit 2, one line, no traceback);
-`--json` prints machine-readable output on stdout; rich honours NO_COLOR.
+files from `runlog.export`. A run is named by its id, a unique start of it, or `latest`. An
+unknown run id is bad usage (exit 2, one line, no traceback); `--json` prints machine-readable
+output on stdout; rich honours NO_COLOR. The runs folder is `--runs-dir`, as for `solve`, given
+before or after the subcommand (`--dir` still works). What a job or a model wrote is shown
+through `terminal.printable`: its escape sequences reach the terminal as text, never obeyed.
 """
 
 from __future__ import annotations
@@ -21,12 +24,31 @@ from rich.text import Text
 
 from ..errors import RunNotFoundError
 from ..events import Event
+from ..terminal import printable
 from .export import EXPORTERS
 from .model import RunStatus, RunSummary
 from .record import RunRecord
 from .store import RunStore
 from .summary import Line, Tone, describe, dollars, plural, seconds, tokens
 from .totals import cost_text
+
+__all__ = ["LATEST", "RunsDirOpt", "runs_app"]
+
+LATEST = "latest"
+"""The run id that names the newest run."""
+
+RunsDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--runs-dir",
+        metavar="DIR",
+        help="The runs folder (default: $MCODEACT_RUNS_DIR, else ./.mcodeact/runs).",
+    ),
+]
+_OldDirOpt = Annotated[Path | None, typer.Option("--dir", hidden=True)]  # the first spelling
+RunIdArg = Annotated[
+    str, typer.Argument(metavar="ID", help="A run id, its unique start, or 'latest'.")
+]
 
 runs_app = typer.Typer(
     help="Inspect recorded runs: list them, show one as a timeline, follow a live one, export.",
@@ -43,18 +65,8 @@ _WIDTHS = (8, 14, 12)  # time, who, kind: fixed, so `runs tail` lines align like
 
 
 @runs_app.callback(invoke_without_command=True)
-def _runs(
-    ctx: typer.Context,
-    root: Annotated[
-        Path | None,
-        typer.Option(
-            "--dir",
-            metavar="DIR",
-            help="The runs folder (default: $MCODEACT_RUNS_DIR, else ./.mcodeact/runs).",
-        ),
-    ] = None,
-) -> None:
-    ctx.obj = RunStore(root)
+def _runs(ctx: typer.Context, runs_dir: RunsDirOpt = None, old_dir: _OldDirOpt = None) -> None:
+    ctx.obj = RunStore(runs_dir or old_dir)
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
         raise typer.Exit(0)
@@ -74,9 +86,10 @@ def list_command(
         VerdictName | None, typer.Option("--verdict", help="Only runs with this verdict.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
+    runs_dir: RunsDirOpt = None,
 ) -> None:
     """List runs, newest first."""
-    store = _store(ctx)
+    store = _store(ctx, runs_dir)
     runs = store.list(limit=limit or None, status=status, verdict=verdict)
     if as_json:
         print(json.dumps([r.model_dump(mode="json") for r in runs], indent=2))
@@ -101,7 +114,7 @@ def list_command(
     for i, r in enumerate(runs):
         cells = [Text(columns[name][i]) for name in widths]
         cells[1].stylize(_STATUS_STYLE.get(r.status, ""))
-        table.add_row(*cells, Text(r.task))
+        table.add_row(*cells, Text(printable(r.task)))
     console.print(table)
 
 
@@ -123,11 +136,12 @@ def _list_row(r: RunSummary) -> list[str]:
 @runs_app.command("show")
 def show_command(
     ctx: typer.Context,
-    run_id: Annotated[str, typer.Argument(metavar="ID", help="A run id, or its unique start.")],
+    run_id: RunIdArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+    runs_dir: RunsDirOpt = None,
 ) -> None:
     """Show a run as a timeline: who did what, what it cost, why the answer won."""
-    record = _get(ctx, run_id)
+    record = _get(ctx, run_id, runs_dir)
     log = record.events()
     events = list(log)
     if as_json:
@@ -147,13 +161,14 @@ def show_command(
 @runs_app.command("tail")
 def tail_command(
     ctx: typer.Context,
-    run_id: Annotated[str, typer.Argument(metavar="ID", help="A run id, or its unique start.")],
+    run_id: RunIdArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print events as JSON lines.")] = False,
+    runs_dir: RunsDirOpt = None,
 ) -> None:
     """Follow a run as it happens, from its first event to its end; Ctrl-C stops (exit 130)."""
-    store = _store(ctx)
+    store = _store(ctx, runs_dir)
     with _lookup_errors():
-        full_id = store.resolve(run_id)
+        full_id = store.resolve(_named(store, run_id))
     err, out = _stderr(), _stdout()
     err.print(Text(f"following run {full_id} (Ctrl-C to stop)", style="dim"))
     start: float | None = None
@@ -162,7 +177,7 @@ def tail_command(
         for event in store.follow(full_id):
             last = event
             if as_json:
-                print(event.model_dump_json(), flush=True)
+                print(json.dumps(event.model_dump(mode="json")), flush=True)  # ASCII only
                 continue
             start = event.time if start is None else start
             out.print(_timeline([describe(event, start)]))
@@ -178,7 +193,7 @@ def tail_command(
 @runs_app.command("export")
 def export_command(
     ctx: typer.Context,
-    run_id: Annotated[str, typer.Argument(metavar="ID", help="A run id, or its unique start.")],
+    run_id: RunIdArg,
     fmt: Annotated[
         str,
         typer.Option("--format", "-f", metavar="FORMAT", help="One of: " + ", ".join(EXPORTERS)),
@@ -187,19 +202,26 @@ def export_command(
         Path | None,
         typer.Option("--output", "-o", metavar="FILE", help="Write to FILE, not stdout."),
     ] = None,
+    runs_dir: RunsDirOpt = None,
 ) -> None:
-    """Export a run as a report (md) or its events (jsonl)."""
+    """Export a run: a self-contained HTML report (html, opens offline in a browser), a
+    Markdown report (md) or its events (jsonl).
+
+    Example: mcodeact runs export latest --format html -o report.html
+    """
     exporter = EXPORTERS.get(fmt)
     if exporter is None:
         raise typer.BadParameter(
             f"{fmt!r} is not a format; choose one of: {', '.join(EXPORTERS)}",
             param_hint="--format",
         )
-    record = _get(ctx, run_id)
+    record = _get(ctx, run_id, runs_dir)
     log = record.events()
     text = exporter(record, list(log))
     if output is None:
-        sys.stdout.write(text)
+        # On a terminal, what the run's jobs and models wrote is shown, not obeyed; a pipe or
+        # a file gets the export as it is.
+        sys.stdout.write(printable(text) if sys.stdout.isatty() else text)
         sys.stdout.flush()
     else:
         try:
@@ -217,9 +239,10 @@ def export_command(
 def reindex_command(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print the count as JSON.")] = False,
+    runs_dir: RunsDirOpt = None,
 ) -> None:
     """Rebuild the index of runs from the run folders (they are the truth)."""
-    store = _store(ctx)
+    store = _store(ctx, runs_dir)
     count = store.reindex()
     if as_json:
         print(json.dumps({"root": str(store.root), "runs": count}))
@@ -239,9 +262,10 @@ def _header(record: RunRecord) -> Table:
         style = {"verified": "bold green", "disputed": "bold yellow", "failed": "bold red"}
         confidence = "" if m.confidence is None else f" (confidence {m.confidence:.2f})"
         grid.add_row("verdict", Text.assemble((m.verdict, style.get(m.verdict, "")), confidence))
-    grid.add_row("task", Text(_first_lines(str(m.task.get("prompt", "")), 3)))
+    grid.add_row("task", Text(printable(_first_lines(str(m.task.get("prompt", "")), 3))))
     if m.models:
-        grid.add_row("models", Text(", ".join(f"{k}={v}" for k, v in m.models.items())))
+        models = ", ".join(f"{k}={v}" for k, v in m.models.items())
+        grid.add_row("models", Text(printable(models)))
     took = seconds(totals.duration_ms) if record.final else "running"
     grid.add_row("started", f"{m.started_at:%Y-%m-%d %H:%M:%S %Z} · {took}".strip())
     usage = [
@@ -253,7 +277,7 @@ def _header(record: RunRecord) -> Table:
         usage.append(plural(totals.errors, "error"))
     grid.add_row("usage", " · ".join(usage))
     if m.error:
-        grid.add_row("error", Text(m.error, style="red"))
+        grid.add_row("error", Text(printable(m.error), style="red"))
     return grid
 
 
@@ -266,10 +290,13 @@ def _timeline(lines: list[Line]) -> Table:
     grid.add_column(overflow="fold")
     for line in lines:
         grid.add_row(
-            f"+{line.offset_s:.2f}s", line.who, line.kind, Text(line.text, _TONES[line.tone])
+            f"+{line.offset_s:.2f}s",
+            Text(printable(line.who)),
+            Text(printable(line.kind)),
+            Text(printable(line.text), _TONES[line.tone]),
         )
         for detail in line.details:
-            grid.add_row("", "", "", Text(f"↳ {detail}", style="dim"))
+            grid.add_row("", "", "", Text(f"↳ {printable(detail)}", style="dim"))
     return grid
 
 
@@ -287,9 +314,11 @@ def _footer(record: RunRecord) -> list[Text]:
         )
     for a in record.artifacts:
         where = record.artifact_path(a)
-        out.append(Text(f"artifact: {a.name} ({a.mime_type}, {a.size:,} bytes) -> {where}"))
+        shown = f"artifact: {a.name} ({a.mime_type}, {a.size:,} bytes) -> {where}"
+        out.append(Text(printable(shown)))
     if record.manifest.write_errors:
-        out.append(Text("log incomplete: " + "; ".join(record.manifest.write_errors), "yellow"))
+        problems = "; ".join(record.manifest.write_errors)
+        out.append(Text(printable(f"log incomplete: {problems}"), "yellow"))
     if out:
         out.insert(0, Text())
     return out
@@ -320,14 +349,32 @@ def _first_lines(text: str, n: int) -> str:
 
 
 # -- plumbing -------------------------------------------------------------------------------
-def _store(ctx: typer.Context) -> RunStore:
+def _store(ctx: typer.Context, runs_dir: Path | None = None) -> RunStore:
+    """The subcommand's `--runs-dir`, else the group's, else the default folder."""
+    if runs_dir is not None:
+        return RunStore(runs_dir)
     obj = ctx.find_object(RunStore)
     return obj if obj is not None else RunStore()
 
 
-def _get(ctx: typer.Context, run_id: str) -> RunRecord:
+def _get(ctx: typer.Context, run_id: str, runs_dir: Path | None = None) -> RunRecord:
+    store = _store(ctx, runs_dir)
     with _lookup_errors():
-        return _store(ctx).get(run_id)
+        return store.get(_named(store, run_id))
+
+
+def _named(store: RunStore, run_id: str) -> str:
+    """`run_id` itself, or for `latest` the id of the newest run."""
+    if run_id != LATEST:
+        return run_id
+    newest = store.list(limit=1)
+    if not newest:
+        raise typer.BadParameter(
+            f"no runs in {store.root} yet, so there is no latest one: solve something "
+            "first, or read another folder with --runs-dir DIR (or $MCODEACT_RUNS_DIR)",
+            param_hint="ID",
+        )
+    return newest[0].run_id
 
 
 @contextmanager
@@ -342,9 +389,9 @@ def _lookup_errors() -> Iterator[None]:
 def _warn_problems(record: RunRecord, corrupt: str | None) -> None:
     err = _stderr()
     if corrupt:
-        err.print(Text(f"warning: {corrupt}", style="yellow"))
+        err.print(Text(printable(f"warning: {corrupt}"), style="yellow"))
     for problem in record.problems:
-        err.print(Text(f"warning: {problem}", style="yellow"))
+        err.print(Text(printable(f"warning: {problem}"), style="yellow"))
 
 
 def _stdout() -> Console:

@@ -165,7 +165,7 @@ class RunStore:
             )
         if not ids:
             raise RunNotFoundError(
-                f"no run {run_id!r}: there are no runs in {self.root} (set {ENV_VAR} or --dir "
+                f"no run {run_id!r}: there are no runs in {self.root} (set {ENV_VAR} or --runs-dir "
                 "to read another folder)"
             )
         inside = sorted(i for i in ids if run_id and run_id in i)  # e.g. the random tail
