@@ -51,6 +51,13 @@ def test_latency_benchmark_json_smoke() -> None:
     for job in JOBS:
         assert report["ratios"][job]["autogen-local_over_sandbox"] > 0
         assert report["ratios"][job]["subprocess_over_sandbox"] > 0
+    patterns = {(r["executor"], r["pattern"]) for r in report["patterns"]}
+    kinds = {"back-to-back", "back-to-back, numpy"} | {
+        r["pattern"] for r in report["patterns"] if r["pattern"].startswith("gap ")
+    }
+    assert len(kinds) == 3
+    assert patterns == {(e, k) for e in ("sandbox", "autogen-local") for k in kinds}
+    assert set(report["pattern_ratios"]) == kinds
     assert report["isolation"]["isolation"] == "bwrap"
     assert set(report["isolation"]) == {"isolation", "landlock_abi", "seccomp", "pid_namespace"}
 

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..sandbox import Sandbox
+from ..sandbox.tiers import source_imports
 from ..verify import codec
 from ..verify.runner import BOOTSTRAP, JOB_SLACK_S, harness_records
 from .report import HotLine, Profile, SizeTiming
@@ -113,7 +114,8 @@ async def time_programs(
         "payload.json": json.dumps(payload, allow_nan=False),
         "harness.bin": timing_code(),
     }
-    result = await sandbox.arun(BOOTSTRAP, files=files, limits=limits)
+    imports = source_imports(*programs)  # the harness execs them: their imports pick the worker
+    result = await sandbox.arun(BOOTSTRAP, files=files, limits=limits, imports=imports)
     records = harness_records(result.stdout, nonce)
     done = any(r.get("k") == "done" for r in records)
     job_error = None

@@ -19,6 +19,7 @@ from ..limits import Limits
 from . import launch
 from .policy import forbidden_import, not_allowed_message, resolve_allowlist
 from .server_process import WATCHDOG_GRACE_S, ServerProcess
+from .tiers import Tier, tier_for
 
 DEFAULT_PRELOAD: tuple[str, ...] = ("numpy", "matplotlib", "matplotlib.pyplot")
 
@@ -168,13 +169,19 @@ class Sandbox:
         *,
         files: Mapping[str, bytes | str] | None = None,
         limits: Limits | None = None,
+        imports: Iterable[str] | None = None,
     ) -> ExecResult:
-        """Run `code` in a fresh job and wait for its result."""
+        """Run `code` in a fresh job and wait for its result.
+
+        `imports`: the modules that code the job loads at run time imports (source it execs or
+        reads from `files`). A job whose imports include none of the preloads goes to a lighter
+        worker that never loaded them; without `imports`, one that execs code never does.
+        """
         limits = limits or self.limits
-        refused = self._refuse(code)
+        refused, tier = self._admit(code, imports)
         if refused is not None:
             return refused
-        future = self._submit(code, files, limits)
+        future = self._submit(code, files, limits, tier)
         return _to_result(future.result())
 
     async def arun(
@@ -183,13 +190,14 @@ class Sandbox:
         *,
         files: Mapping[str, bytes | str] | None = None,
         limits: Limits | None = None,
+        imports: Iterable[str] | None = None,
     ) -> ExecResult:
         """Like `run`, awaiting instead of blocking; cancelling the await kills the job."""
         limits = limits or self.limits
-        refused = self._refuse(code)
+        refused, tier = self._admit(code, imports)
         if refused is not None:
             return refused
-        future = self._submit(code, files, limits)
+        future = self._submit(code, files, limits, tier)
         try:
             raw = await asyncio.wrap_future(future)
         except asyncio.CancelledError:
@@ -199,7 +207,7 @@ class Sandbox:
         return _to_result(raw)
 
     def _submit(
-        self, code: str, files: Mapping[str, bytes | str] | None, limits: Limits
+        self, code: str, files: Mapping[str, bytes | str] | None, limits: Limits, tier: Tier
     ) -> Future[dict[str, Any]]:
         if self._server is None:
             if self._closed:
@@ -211,30 +219,34 @@ class Sandbox:
             "code": code,
             "files": {name: _b64(data) for name, data in (files or {}).items()},
             "limits": {**limits.model_dump(), "cpu_s": limits.effective_cpu_s},
+            "tier": tier,
         }
         return self._server.submit(payload, limits.timeout_s + WATCHDOG_GRACE_S)
 
-    def _refuse(self, code: str) -> ExecResult | None:
-        """Reject code that cannot run here before it costs a job: syntax, forbidden imports."""
+    def _admit(self, code: str, imports: Iterable[str] | None) -> tuple[ExecResult | None, Tier]:
+        """Reject code that cannot run here before it costs a job (syntax, forbidden imports);
+        else pick the worker tier it needs."""
         try:
             tree = pyast.parse(code, "<code>")
         except SyntaxError as exc:
             msg = f"{exc.msg} (line {exc.lineno})"
-            return ExecResult(
+            refusal = ExecResult(
                 exit_code=1,
                 stderr=f"SyntaxError: {msg}\n",
                 error=ExecError(type="SyntaxError", message=msg, line=exc.lineno),
             )
+            return refusal, "full"
         hit = forbidden_import(tree, self.allowlist)
         if hit is None:
-            return None
+            return None, tier_for(tree, self._preload, imports)
         module, line = hit
         msg = not_allowed_message(module, self.allowlist)
-        return ExecResult(
+        refusal = ExecResult(
             exit_code=1,
             stderr=f"ImportNotAllowed: {msg}\n",
             error=ExecError(type="ImportNotAllowed", message=msg, line=line),
         )
+        return refusal, "full"
 
 
 def _b64(data: bytes | str) -> str:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain import ExecError, ExecResult
 from ..sandbox import Sandbox
+from ..sandbox.tiers import source_imports
 from . import codec
 from .testcases import TestGroup
 
@@ -214,7 +215,10 @@ async def run_program(
     )
     body = json.dumps(payload, allow_nan=False)
     files: dict[str, str | bytes] = {"payload.json": body, "harness.bin": harness_code()}
-    result = await sandbox.arun(BOOTSTRAP, files=files, limits=limits)
+    # The harness execs the candidate and the tests: what they import decides the worker.
+    tested = [g.setup for g in groups] + [c.src for g in groups for c in g.cases]
+    imports = source_imports(code, *tested)
+    result = await sandbox.arun(BOOTSTRAP, files=files, limits=limits, imports=imports)
     run = _collect(result, nonce, len(inputs), [c.id for g in groups for c in g.cases], entry_point)
     gated = bool(inputs) and any((o := run.tests.get(t)) is not None and not o.passed for t in gate)
     return run.model_copy(update={"gated": True}) if gated else run

@@ -113,7 +113,7 @@ def _work(env: JobEnv, slot: Slot, out_w: int, err_w: int, res_w: int, ctl_r: in
     sys.stderr = _text_stream(2)
     sys.stdin = io.TextIOWrapper(io.BytesIO(b""))
     sys.argv = ["main.py"]
-    vsize = _current_vsize()
+    vsize = current_vsize()
     # Everything that does not depend on the job is done while idle, off the job's clock. The
     # import guard only judges imports made by user code, so the harness is unaffected by it.
     if env.allowlist is not None:
@@ -240,7 +240,8 @@ def _prefault() -> None:
 def _set_limits(limits: Mapping[str, Any], vsize: int) -> None:
     cpu = max(1, int(float(limits["cpu_s"]) + 0.999))
     _setrlimit(resource.RLIMIT_CPU, cpu, cpu + 1)
-    _setrlimit(resource.RLIMIT_AS, vsize + int(limits["memory_mb"]) * MIB)
+    base = max(vsize, int(limits.get("vsize_floor", 0)))
+    _setrlimit(resource.RLIMIT_AS, base + int(limits["memory_mb"]) * MIB)
     # RLIMIT_NPROC counts every process of the sandbox's uid: the server, the zygote and the
     # other workers too, so the job's own allowance comes on top of that base.
     nproc = int(limits["max_processes"]) + int(limits.get("nproc_base", 0))
@@ -254,7 +255,7 @@ def _setrlimit(which: int, soft: int, hard: int | None = None) -> None:
     resource.setrlimit(which, (soft, soft if hard is None else hard))
 
 
-def _current_vsize() -> int:
+def current_vsize() -> int:
     with open("/proc/self/statm", "rb") as f:
         return int(f.read().split()[0]) * resource.getpagesize()
 

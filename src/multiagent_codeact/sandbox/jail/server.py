@@ -1,11 +1,20 @@
 """The fork server: warm once, then hand each job to a locked-down worker forked ahead of time.
 
 It pre-imports the heavy libraries so a job costs a hand-off instead of an interpreter start,
-leaves forking (and burying) to the zygote, and owns every job's lifetime: wall-clock deadline,
+leaves forking (and burying) to the zygotes, and owns every job's lifetime: wall-clock deadline,
 output caps, and killing the job's process group.
 
+Two tiers of worker. A worker forked from the warm interpreter (numpy, matplotlib: ~180 MB of
+address space) costs milliseconds to fork, lock down and tear down, and a job that never
+imports those libraries pays that for nothing; back to back, the refill of the pool is what
+bounds the rate. So a second zygote is forked before the preloads are imported: its "lean"
+workers cost a fraction, and the host sends a job there when nothing it imports is preloaded
+(one that imports a preload anyway still works; it pays for a cold import). Both tiers run
+the same lockdown; a lean job gets the same address-space ceiling as a full one.
+
 Protocol (frames.py) on the descriptors it was started with:
-  host -> server  {"op": "run", "id", "code", "files": {name: base64}, "limits": {...}}
+  host -> server  {"op": "run", "id", "code", "files": {name: base64}, "limits": {...},
+                   "tier": "lean" | "full"}
                   {"op": "cancel", "id"}
   server -> host  {"op": "ready", "info"} once, then {"op": "done", "id", "result"} per job
 """
@@ -75,12 +84,27 @@ class Job:
     started: float
     deadline: float
     limits: dict[str, Any]
+    tier: Tier
     timed_out: bool = False
     responded: bool = False
 
     @property
     def streams(self) -> tuple[Stream, Stream, Stream]:
         return (self.worker.out, self.worker.err, self.worker.res)
+
+
+@dataclass
+class Tier:
+    """One zygote and the idle workers it forked: lean (no preloads) or full (warm)."""
+
+    name: str
+    uids: range | None
+    sock: socket.socket | None = None
+    pid: int = 0
+    idle: list[Worker] = field(default_factory=list)
+    spawning: int = 0
+    queue: list[dict[str, Any]] = field(default_factory=list)
+    refill_due: float = 0.0  # when a deferred refill of the pool is due (0: none)
 
 
 class Server:
@@ -90,9 +114,6 @@ class Server:
         self.proto_out = proto_out
         self.root = config["work_root"]
         self.pool_size = int(config.get("pool_size", 4))
-        self.idle: list[Worker] = []
-        self.spawning = 0
-        self.queue: list[dict[str, Any]] = []
         self.jobs: dict[int, Job] = {}  # by worker pid
         self.by_fd: dict[int, tuple[Job, Stream]] = {}
         self.deadlines: list[tuple[float, int, int]] = []  # (deadline, worker pid, job id)
@@ -108,6 +129,14 @@ class Server:
         self.per_job_disk = bool(disk.get("per_job"))
         uids = config.get("job_uids")
         self.job_uids = range(uids[0], uids[0] + uids[1]) if uids else None
+        self.tiers: dict[str, Tier] = {}
+        if config.get("preload"):
+            lean, full = _halves(self.job_uids)
+            self.tiers["lean"] = Tier("lean", lean)
+            self.tiers["full"] = Tier("full", full)
+        else:  # nothing is preloaded: every worker is lean already
+            self.tiers["full"] = Tier("full", self.job_uids)
+        self.vsize_floor = 0  # the warm interpreter's address space; see assign
         self.env = job.JobEnv(
             read_paths=tuple(config["read_paths"]),
             allowlist=frozenset(allowed) if allowed is not None else None,
@@ -117,16 +146,22 @@ class Server:
             disk_files=int(disk.get("files", 0)),
             per_job_disk=self.per_job_disk,
         )
-        self.zygote_sock: socket.socket | None = None
-        self.zygote_pid = 0
-        self.refill_due = 0.0  # when a deferred refill of the pool is due (0: none)
 
     # -- start-up -------------------------------------------------------------------------
-    def warm(self) -> dict[str, Any]:
+    def warm_base(self) -> None:
+        """What every worker shares, lean or full: paths, the compiler, the mime tables."""
         for path in self.config.get("site_dirs", []):
             site.addsitedir(path)
         self.prctl(job.PR_SET_DUMPABLE, 0)  # no job may open this process's /proc files
         os.makedirs(self.root, mode=0o755, exist_ok=True)
+        compile("x = 1", "<warm>", "exec")
+        import mimetypes
+
+        mimetypes.init()  # reads the system tables once, not in every job
+        gc.collect()
+        gc.freeze()  # keep forked children from dirtying shared pages during collection
+
+    def warm(self) -> dict[str, Any]:
         preloaded, failed = [], {}
         for name in self.config.get("preload", []):
             try:
@@ -138,12 +173,9 @@ class Server:
             plt = sys.modules["matplotlib.pyplot"]
             plt.figure()  # build the font cache and the Agg canvas now, not in the first job
             plt.close("all")
-        compile("x = 1", "<warm>", "exec")
-        import mimetypes
-
-        mimetypes.init()  # reads the system tables once, not in every job
         gc.collect()
-        gc.freeze()  # keep forked children from dirtying shared pages during collection
+        gc.freeze()
+        self.vsize_floor = job.current_vsize()
         return {
             "python": sys.version.split()[0],
             "pid": os.getpid(),
@@ -155,35 +187,40 @@ class Server:
             "pid_namespace": os.getpid() <= 3,
             "environ": sorted(os.environ),
             "per_job_uids": self.job_uids is not None,
+            "tiers": sorted(self.tiers),
             "per_job_disk": self.per_job_disk,
             "disk_mb": self.env.disk_mb,
             "disk_files": self.env.disk_files if self.per_job_disk else None,
         }
 
-    def start_zygote(self) -> None:
-        if self.zygote_sock is not None:
-            self.selector.unregister(self.zygote_sock)
-            self.zygote_sock.close()
+    def start_zygote(self, tier: Tier) -> None:
+        if tier.sock is not None:
+            self.selector.unregister(tier.sock)
+            tier.sock.close()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:
             ours.close()
             for fd in (self.proto_in, self.proto_out):
                 os.close(fd)
+            for other in self.tiers.values():
+                if other.sock is not None:
+                    other.sock.close()
             slots = zygote.Slots(
                 self.root,
                 per_job=self.per_job_disk,
                 disk_mb=self.env.disk_mb,
                 disk_files=self.env.disk_files,
-                uids=self.job_uids,
+                uids=tier.uids,
+                prefix=tier.name,
             )
             zygote.run(theirs, self.start_worker, self.prctl, slots)
         theirs.close()
-        self.zygote_pid = pid
-        self.zygote_sock = ours
-        self.spawning = 0
-        self.selector.register(ours, selectors.EVENT_READ)
-        self.refill()
+        tier.pid = pid
+        tier.sock = ours
+        tier.spawning = 0
+        self.selector.register(ours, selectors.EVENT_READ, tier)
+        self.refill(tier)
 
     def start_worker(self, slot: job.Slot, out_w: int, err_w: int, res_w: int, ctl_r: int) -> Any:
         job.worker_main(self.env, slot, out_w, err_w, res_w, ctl_r)
@@ -192,8 +229,11 @@ class Server:
     def serve(self) -> None:
         os.set_blocking(self.proto_in, False)
         self.selector.register(self.proto_in, selectors.EVENT_READ)
+        self.warm_base()
+        if "lean" in self.tiers:  # forked before the preloads exist in this process
+            self.start_zygote(self.tiers["lean"])
         info = self.warm()
-        self.start_zygote()
+        self.start_zygote(self.tiers["full"])
         self.send({"op": "ready", "info": info})
         while True:
             for key, _ in self.selector.select(self.next_wakeup()):
@@ -201,19 +241,20 @@ class Server:
                     if not self.read_requests():
                         self.shutdown()
                         return
-                elif key.fileobj is self.zygote_sock:
-                    self.on_zygote()
+                elif isinstance(key.data, Tier):
+                    self.on_zygote(key.data)
                 else:
                     self.on_stream(key.fd)
             self.expire()
-            if self.refill_due and time.monotonic() >= self.refill_due:
-                self.refill()
+            now = time.monotonic()
+            for tier in self.tiers.values():
+                if tier.refill_due and now >= tier.refill_due:
+                    self.refill(tier)
 
     def next_wakeup(self) -> float | None:
         """Seconds until the next job deadline or deferred refill; None when neither is due."""
         due = [self.deadlines[0][0]] if self.deadlines else []
-        if self.refill_due:
-            due.append(self.refill_due)
+        due += [t.refill_due for t in self.tiers.values() if t.refill_due]
         return max(0.0, min(due) - time.monotonic()) if due else None
 
     def read_requests(self) -> bool:
@@ -225,13 +266,17 @@ class Server:
             return False
         for msg in self.reader.feed(chunk):
             if msg.get("op") == "run":
-                self.queue.append(msg)
+                self.tier_of(msg).queue.append(msg)
             elif msg.get("op") == "cancel":
                 for j in self.jobs.values():
                     if j.id == msg.get("id"):
                         _kill_group(j.worker.pid)
-        self.dispatch()
+        for tier in self.tiers.values():
+            self.dispatch(tier)
         return True
+
+    def tier_of(self, msg: dict[str, Any]) -> Tier:
+        return self.tiers.get(str(msg.get("tier")), self.tiers["full"])
 
     def send(self, msg: dict[str, Any]) -> None:
         data = memoryview(frames.encode(msg))
@@ -240,7 +285,7 @@ class Server:
             data = data[n:]
 
     # -- workers --------------------------------------------------------------------------
-    def top_up(self) -> None:
+    def top_up(self, tier: Tier) -> None:
         """Refill the pool now if under half of it is spare, else once the server has been quiet.
 
         Forking a replacement costs the zygote milliseconds of CPU (copying the page tables of
@@ -248,58 +293,62 @@ class Server:
         work, started while a job runs or while its result travels to the host, competes with
         the job for the same cores and can double its latency.
         """
-        spare = len(self.idle) + self.spawning - len(self.queue)
+        spare = len(tier.idle) + tier.spawning - len(tier.queue)
         if spare < (self.pool_size + 1) // 2:
-            self.refill()
+            self.refill(tier)
         else:
-            self.refill_due = time.monotonic() + REFILL_QUIET_S
+            tier.refill_due = time.monotonic() + REFILL_QUIET_S
 
-    def refill(self) -> None:
-        self.refill_due = 0.0
-        want = self.pool_size - len(self.idle) - self.spawning
-        if want > 0 and self.zygote_sock is not None:
-            self.zygote_sock.send(b"w" * want)
-            self.spawning += want
+    def refill(self, tier: Tier) -> None:
+        tier.refill_due = 0.0
+        want = self.pool_size - len(tier.idle) - tier.spawning
+        if want > 0 and tier.sock is not None:
+            tier.sock.send(b"w" * want)
+            tier.spawning += want
 
-    def on_zygote(self) -> None:
-        assert self.zygote_sock is not None
+    def on_zygote(self, tier: Tier) -> None:
+        assert tier.sock is not None
         try:
-            data, fds, _, _ = socket.recv_fds(self.zygote_sock, 4096, 4)
+            data, fds, _, _ = socket.recv_fds(tier.sock, 4096, 4)
         except BlockingIOError:
             return
-        if not data:  # the zygote died: start another from our warm state
-            _log("zygote exited; starting a new one")
-            self.idle.clear()
-            self.start_zygote()
+        if not data:
+            # The zygote died: start another. Forked from the warm server, a new lean zygote
+            # holds the preloads too; its workers work, at a full worker's cost.
+            _log(f"{tier.name} zygote exited; starting a new one")
+            tier.idle.clear()
+            self.start_zygote(tier)
             return
         msg = json.loads(data)
         if "worker" in msg:
             out_r, err_r, res_r, ctl_w = fds
-            self.spawning -= 1
+            tier.spawning -= 1
             out_cap = 0  # each job sets its own output cap when it is assigned
             out, err = Stream(out_r, out_cap), Stream(err_r, out_cap)
-            self.idle.append(
+            tier.idle.append(
                 Worker(
                     msg["worker"], out, err, Stream(res_r, frames.MAX_FRAME), ctl_w, msg.get("uid")
                 )
             )
-            self.dispatch()
+            self.dispatch(tier)
         elif "exit" in msg:
-            self.on_exit(int(msg["exit"]), int(msg["status"]))
+            self.on_exit(tier, int(msg["exit"]), int(msg["status"]))
 
-    def dispatch(self) -> None:
-        while self.queue and self.idle:
-            msg = self.queue.pop(0)
-            worker = self.idle.pop(0)
-            self.assign(msg, worker)
-        self.top_up()
+    def dispatch(self, tier: Tier) -> None:
+        while tier.queue and tier.idle:
+            msg = tier.queue.pop(0)
+            worker = tier.idle.pop(0)
+            self.assign(msg, worker, tier)
+        self.top_up(tier)
 
-    def assign(self, msg: dict[str, Any], worker: Worker) -> None:
+    def assign(self, msg: dict[str, Any], worker: Worker, tier: Tier) -> None:
         # RLIMIT_NPROC counts every process of a uid. A job with a uid of its own counts only
-        # its own; one that shares the server's uid also counts the server, the zygote and the
-        # other workers, so its allowance comes on top of that base.
-        base = 0 if worker.uid is not None else 4 + 2 * self.pool_size
-        limits = {**msg["limits"], "nproc_base": base}
+        # its own; one that shares the server's uid also counts the server, the zygotes and
+        # the other workers, so its allowance comes on top of that base.
+        base = 0 if worker.uid is not None else 4 + 2 * self.pool_size * len(self.tiers)
+        # memory_mb is what a job may add to the warm interpreter, lean or not: a lean job that
+        # imports numpy after all must fit where a full one would.
+        limits = {**msg["limits"], "nproc_base": base, "vsize_floor": self.vsize_floor}
         spec = {"code": msg["code"], "files": msg.get("files") or {}, "limits": limits}
         started = time.monotonic()
         j = Job(
@@ -308,6 +357,7 @@ class Server:
             started=started,
             deadline=started + float(limits["timeout_s"]),
             limits=limits,
+            tier=tier,
         )
         cap = int(limits["output_bytes"])
         worker.out.cap = worker.err.cap = cap
@@ -365,15 +415,15 @@ class Server:
                 j.timed_out = True
                 _kill_group(pid)
 
-    def on_exit(self, pid: int, status: int) -> None:
+    def on_exit(self, tier: Tier, pid: int, status: int) -> None:
         j = self.jobs.pop(pid, None)
         if j is None:  # an idle worker died
-            for w in [w for w in self.idle if w.pid == pid]:
-                self.idle.remove(w)
+            for w in [w for w in tier.idle if w.pid == pid]:
+                tier.idle.remove(w)
                 for stream in (w.out, w.err, w.res):
                     self.close_stream(stream)
                 os.close(w.ctl)
-            self.refill()
+            self.refill(tier)
         else:
             for stream in j.streams:
                 self.drain(stream)  # what it wrote before dying is in the pipe buffer
@@ -395,15 +445,24 @@ class Server:
         j.responded = True
         elapsed_ms = (time.monotonic() - j.started) * 1000
         self.send({"op": "done", "id": j.id, "result": _result(j, report, status, elapsed_ms)})
-        self.top_up()
+        self.top_up(j.tier)
 
     def shutdown(self) -> None:
         for pid in list(self.jobs):
             _kill_group(pid)
-        if self.zygote_pid:
-            _kill_group(self.zygote_pid)
+        for tier in self.tiers.values():
+            if tier.pid:
+                _kill_group(tier.pid)
         if not self.per_job_disk:  # per-job tmpfs mounts end with the jail's mount namespace
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _halves(uids: range | None) -> tuple[range | None, range | None]:
+    """Disjoint uid ranges for the two tiers' workers."""
+    if uids is None:
+        return None, None
+    mid = uids.start + len(uids) // 2
+    return range(uids.start, mid), range(mid, uids.stop)
 
 
 def _log(message: str) -> None:

@@ -49,9 +49,17 @@ class Slots:
     """Work dirs (and, when `per_job`, a tmpfs and a uid each) for the workers."""
 
     def __init__(
-        self, root: str, *, per_job: bool, disk_mb: int, disk_files: int, uids: range | None
+        self,
+        root: str,
+        *,
+        per_job: bool,
+        disk_mb: int,
+        disk_files: int,
+        uids: range | None,
+        prefix: str = "job",
     ) -> None:
         self.root = root
+        self.prefix = prefix  # one per zygote: their work dirs share the root
         self.per_job = per_job
         self.disk_mb = disk_mb
         self.disk_files = disk_files
@@ -70,7 +78,7 @@ class Slots:
             if not self.free_uids:
                 raise OSError("no job uid is free")
             uid = self.free_uids.popleft()
-        name = f"u{uid}" if uid is not None else f"job-{next(self.count)}"
+        name = f"u{uid}" if uid is not None else f"{self.prefix}-{next(self.count)}"
         path = os.path.join(self.root, name)
         try:
             os.mkdir(path, 0o700)
