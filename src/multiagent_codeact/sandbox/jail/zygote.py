@@ -229,6 +229,8 @@ def _kill_strays(workers: set[int], rounds: int = 50) -> None:
     """
     me = os.getpid()
     for _ in range(rounds):
+        if _children_are(workers):
+            return
         parents = _parents()
         strays = []
         for pid in parents:
@@ -246,6 +248,23 @@ def _kill_strays(workers: set[int], rounds: int = 50) -> None:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def _children_are(workers: set[int]) -> bool:
+    """Whether every child of ours is a live worker, from one read instead of a /proc walk.
+
+    A stray reaches us through a child that is not a live worker (orphans are re-parented to
+    us, the subreaper), so when there is none, there is no stray. False when unsure.
+    """
+    try:
+        tasks = os.listdir("/proc/self/task")
+        children: set[int] = set()
+        for tid in tasks:
+            with open(f"/proc/self/task/{tid}/children", "rb") as f:
+                children.update(int(pid) for pid in f.read().split())
+    except (OSError, ValueError):
+        return False
+    return children <= workers
 
 
 def _parents() -> dict[int, int]:
