@@ -354,21 +354,26 @@ def sandbox_doctor(
 ) -> None:
     """Probe each isolation layer from inside a real job; exit 1 if any is missing, 2 if the
     sandbox cannot start here at all (no bubblewrap: the first line says how to fix it)."""
-    from .sandbox.doctor import check_layers
+    from .sandbox.doctor import diagnose
 
     console = _stderr()
     with console.status("probing the sandbox…"):
-        checks = check_layers(isolation=isolation)
+        checks, presets = diagnose(isolation=isolation)
     ok = all(c.active for c in checks)
     unprobed = any(c.detail.startswith(_NOT_PROBED) for c in checks)
     if as_json:
         layers = [c.model_dump() for c in checks]
-        print(json.dumps({"ok": ok, "isolation": isolation, "layers": layers}, indent=2))
+        libraries = [p.model_dump() for p in presets]
+        payload = {"ok": ok, "isolation": isolation, "layers": layers, "presets": libraries}
+        print(json.dumps(payload, indent=2))
     else:
         table = Table("layer", "status", "what the probe saw", box=None, pad_edge=False)
         for c, detail in zip(checks, once_each(checks), strict=True):
             state = Text("active", "green") if c.active else Text("MISSING", "bold red")
             table.add_row(c.name, state, Text(printable(detail)))
+        for p in presets:  # what the default import allowlist offers beyond the stdlib
+            state = Text(p.version, "green") if p.version else Text("MISSING", "bold red")
+            table.add_row(f"preset {p.name}", state, Text(printable(p.detail)))
         Console(highlight=False).print(table)
     raise typer.Exit(0 if ok else 2 if unprobed else 1)
 

@@ -40,6 +40,8 @@ from .models import (
 )
 from .optimize.report import OptimizationReport
 from .sandbox import Sandbox
+from .sandbox.policy import PRESET_LIBRARIES as PRESETS
+from .sandbox.policy import installed_presets
 from .task_text import entry_point_in
 from .verify import VerificationReport, averify
 from .verify.engine import task_input_plan
@@ -48,7 +50,9 @@ from .verify.scoring import same_program
 if TYPE_CHECKING:
     from .runlog.store import RunStore
 
-PRESET_LIBRARIES = "numpy, matplotlib"
+# What the coder is told it may import beyond the stdlib: the sandbox's preset libraries that
+# this Python has, so a model is never promised a library that cannot be imported.
+PRESET_LIBRARIES = ", ".join(p for p in PRESETS if p in installed_presets())
 
 
 def as_task(task: str | Task) -> Task:
@@ -534,6 +538,8 @@ class _Run:
             candidate=selected.id,
             final=True,
             exit_code=final.exit_code,
+            timed_out=final.timed_out,
+            duration_ms=final.duration_ms,
             stdout=final.stdout[-4000:],
             stderr=final.stderr[-4000:],
             result=final.result,

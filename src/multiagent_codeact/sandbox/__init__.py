@@ -2,16 +2,18 @@
 
 from ..domain import Artifact, ExecError, ExecResult
 from ..limits import Limits
-from .policy import DEFAULT_ALLOWED_IMPORTS
-from .sandbox import DEFAULT_PRELOAD, ProcessIsolationWarning, Sandbox
+from .policy import DEFAULT_ALLOWED_IMPORTS, PRESET_LIBRARIES
+from .sandbox import DEFAULT_PRELOAD, PreloadWarning, ProcessIsolationWarning, Sandbox
 
 __all__ = [
     "DEFAULT_ALLOWED_IMPORTS",
     "DEFAULT_PRELOAD",
+    "PRESET_LIBRARIES",
     "Artifact",
     "ExecError",
     "ExecResult",
     "Limits",
+    "PreloadWarning",
     "ProcessIsolationWarning",
     "Sandbox",
 ]

@@ -23,12 +23,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..domain import ExecResult
 from ..errors import SandboxError
 from ..limits import Limits
 from .launch import INSTALL_HINT, Isolation
+from .policy import PRESET_LIBRARIES
 from .sandbox import ProcessIsolationWarning, Sandbox
 
 LAYERS: tuple[str, ...] = (
@@ -92,18 +93,84 @@ class LayerCheck(BaseModel):
     detail: str
 
 
+class PresetLibrary(BaseModel):
+    """A preset library as a job sees it: importable there, its version, pre-imported or not."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: str | None = Field(None, description="as the job imported it; None: not importable")
+    preloaded: bool = False
+    detail: str = ""
+
+
+# Runs inside the jail, on a warm worker: imports each preset library as a job would.
+PRESET_PROBE = """
+import json, sys
+names = json.load(open("presets.json"))
+before = set(sys.modules)
+result = {}
+for name in names:
+    try:
+        module = __import__(name)
+        result[name] = {"version": str(getattr(module, "__version__", "?")),
+                        "preloaded": name in before}
+    except Exception as exc:
+        result[name] = {"error": f"{type(exc).__name__}: {exc}"}
+"""
+
+
+def check_presets(sandbox: Sandbox) -> list[PresetLibrary]:
+    """Import every preset library inside a job of `sandbox`: what the allowlist promises works."""
+    names = list(PRESET_LIBRARIES)
+    run = sandbox.run(
+        PRESET_PROBE,
+        files={"presets.json": json.dumps(names)},
+        imports=["json", "sys", *names],
+    )
+    if not run.ok or not isinstance(run.result, dict):
+        why = run.error.message if run.error else run.stderr[-300:]
+        return [PresetLibrary(name=n, detail=f"the probe job failed: {why}") for n in names]
+    found: list[PresetLibrary] = []
+    for name in names:
+        seen = run.result.get(name) or {}
+        if "version" in seen:
+            warm = bool(seen.get("preloaded"))
+            found.append(
+                PresetLibrary(
+                    name=name,
+                    version=seen["version"],
+                    preloaded=warm,
+                    detail="pre-imported by the warm workers" if warm else "imported on use",
+                )
+            )
+        else:
+            error = str(seen.get("error", "not reported"))
+            found.append(PresetLibrary(name=name, detail=f"{error}; pip install {name}"))
+    return found
+
+
 def check_layers(*, isolation: Isolation = "bwrap", timeout_s: float = 15.0) -> list[LayerCheck]:
     """Probe every layer of a sandbox with this isolation; one `LayerCheck` per `LAYERS`.
 
     isolation="process" shows what the weaker mode leaves out (its namespaces are reported
     missing), which is what a user weighing that mode needs to see.
     """
+    return diagnose(isolation=isolation, timeout_s=timeout_s)[0]
+
+
+def diagnose(
+    *, isolation: Isolation = "bwrap", timeout_s: float = 15.0
+) -> tuple[list[LayerCheck], list[PresetLibrary]]:
+    """`check_layers`, and the preset libraries as a job of the same sandbox imports them
+    (empty when the sandbox did not start)."""
+    presets: list[PresetLibrary] = []
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         missing = f"bubblewrap (`bwrap`) is not on PATH: {INSTALL_HINT}"
         checks = [LayerCheck(name="bubblewrap", active=False, detail=missing)]
         if isolation == "bwrap":
-            return [*checks, *_skipped(missing)]
+            return [*checks, *_skipped(missing)], presets
     elif isolation == "process":
         detail = f"{_bwrap_version(bwrap)}, not used: isolation='process'"
         checks = [LayerCheck(name="bubblewrap", active=False, detail=detail)]
@@ -114,18 +181,18 @@ def check_layers(*, isolation: Isolation = "bwrap", timeout_s: float = 15.0) -> 
     outside = f"/tmp/outside-workdir-{token}"
     with _listener() as port, _env_var(CANARY_VAR, token):
         try:
-            run, info, jail_uids = _probe(isolation, timeout_s, port, host, outside)
+            run, info, jail_uids, presets = _probe(isolation, timeout_s, port, host, outside)
         except SandboxError as exc:
-            return [*checks, *_skipped(f"the sandbox did not start: {exc}")]
+            return [*checks, *_skipped(f"the sandbox did not start: {exc}")], presets
         finally:
             if isolation == "process":  # only there does the jail's /tmp belong to the host
                 Path(outside).unlink(missing_ok=True)
         if not run.ok:
             error = run.error.message if run.error else run.stderr[-500:]
-            return [*checks, *_skipped(f"the probe job failed: {error}")]
+            return [*checks, *_skipped(f"the probe job failed: {error}")], presets
         accepted = _accepted(port)
     obs: dict[str, Any] = run.result
-    return [
+    layers = [
         *checks,
         _namespaces(obs, host),
         _clean_environment(obs, token),
@@ -136,11 +203,12 @@ def check_layers(*, isolation: Isolation = "bwrap", timeout_s: float = 15.0) -> 
         _network(obs, accepted),
         _filesystem_view(obs),
     ]
+    return layers, presets
 
 
 def _probe(
     isolation: Isolation, timeout_s: float, port: socket.socket, host: dict[str, Any], outside: str
-) -> tuple[ExecResult, dict[str, Any], list[int]]:
+) -> tuple[ExecResult, dict[str, Any], list[int], list[PresetLibrary]]:
     params = {
         "namespaces": NAMESPACES,
         "port": port.getsockname()[1],
@@ -161,7 +229,7 @@ def _probe(
         run = sandbox.run(PROBE_CODE, files={"params.json": json.dumps(params)})
         # While the jail lives: find its processes from the host side.
         jail_uids = _host_uids_of(run.result["ns"]["pid"]) if run.ok else []
-        return run, sandbox.info, jail_uids
+        return run, sandbox.info, jail_uids, check_presets(sandbox)
 
 
 def _skipped(reason: str) -> list[LayerCheck]:

@@ -19,29 +19,48 @@ server or another job, gain privileges or write outside the work dir.
 from __future__ import annotations
 
 import ast
+import functools
+import importlib.util
+import sys
 from collections.abc import Iterable
 
 # Computation, text, data and plotting: what generated code needs to answer a task. Left out on
 # purpose: networking (socket, ssl, http, urllib, ...), process control (subprocess,
 # multiprocessing, pty), foreign code (ctypes, cffi) and interpreter internals (gc, inspect).
-DEFAULT_ALLOWED_IMPORTS: frozenset[str] = frozenset(
+STDLIB_ALLOWED_IMPORTS: frozenset[str] = frozenset(
     {
-        # stdlib: numbers and algorithms
+        # numbers and algorithms
         "math", "cmath", "decimal", "fractions", "numbers", "random", "statistics",
         "itertools", "functools", "operator", "collections", "heapq", "bisect", "array",
         "copy", "dataclasses", "enum", "typing", "types", "abc", "contextlib", "graphlib",
-        # stdlib: text and data formats
+        # text and data formats
         "re", "string", "textwrap", "unicodedata", "difflib", "json", "csv", "base64",
         "binascii", "struct", "hashlib", "hmac", "secrets", "zlib", "gzip", "bz2", "lzma",
         "zipfile", "tarfile", "pickle", "pprint", "html", "xml", "io", "codecs", "uuid",
-        # stdlib: time, files in the work dir, the interpreter's own view
+        # time, files in the work dir, the interpreter's own view
         "datetime", "time", "calendar", "zoneinfo", "os", "sys", "signal", "pathlib", "glob",
         "fnmatch", "shutil", "tempfile", "warnings", "traceback", "timeit", "sqlite3",
         "logging", "argparse", "__future__", "doctest", "unittest",
-        # preset efficient libraries (importable when installed)
-        "numpy", "matplotlib", "pandas", "scipy", "sympy", "networkx", "PIL",
     }
 )  # fmt: skip
+
+# The preset libraries: core dependencies of this package, so they are installed wherever it is,
+# and pre-imported by the sandbox's warm workers (`DEFAULT_PRELOAD`). Pillow comes with
+# matplotlib and is loaded by it.
+PRESET_LIBRARIES: tuple[str, ...] = ("numpy", "pandas", "matplotlib", "PIL")
+
+
+@functools.cache
+def installed_presets() -> frozenset[str]:
+    """The preset libraries this Python can import: the default allowlist names no more."""
+    return frozenset(name for name in PRESET_LIBRARIES if importlib.util.find_spec(name))
+
+
+def default_allowlist() -> frozenset[str]:
+    return STDLIB_ALLOWED_IMPORTS | installed_presets()
+
+
+DEFAULT_ALLOWED_IMPORTS: frozenset[str] = default_allowlist()
 
 
 def top_level(module: str) -> str:
@@ -91,8 +110,23 @@ def forbidden_import(tree: ast.AST, allowlist: frozenset[str]) -> tuple[str, int
 
 
 def not_allowed_message(module: str, allowlist: frozenset[str]) -> str:
+    if _not_installed(module):
+        return (
+            f"module {module!r} is not installed in the Python the sandbox runs "
+            f"({sys.executable}), so it is not allowed; the preset libraries are "
+            f"{', '.join(sorted(installed_presets()))}. To use it, install it there "
+            f"(pip install {module}) and pass allow_imports=[{module!r}] "
+            f"(CLI: --allow-import {module})."
+        )
     return (
         f"module {module!r} is not allowed in this sandbox; allowed: "
         f"{', '.join(sorted(allowlist))}. To allow it, pass allow_imports=[{module!r}] "
         f"(CLI: --allow-import {module})."
     )
+
+
+def _not_installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is None
+    except (ImportError, ValueError):
+        return True

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import binascii
 import os
+import sys
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
@@ -21,7 +22,11 @@ from .policy import forbidden_import, not_allowed_message, resolve_allowlist
 from .server_process import WATCHDOG_GRACE_S, ServerProcess
 from .tiers import Tier, tier_for
 
-DEFAULT_PRELOAD: tuple[str, ...] = ("numpy", "matplotlib", "matplotlib.pyplot")
+DEFAULT_PRELOAD: tuple[str, ...] = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot")
+
+
+class PreloadWarning(UserWarning):
+    """A library named in `preload` could not be imported inside the sandbox."""
 
 
 class ProcessIsolationWarning(UserWarning):
@@ -111,6 +116,14 @@ class Sandbox:
             server.close()
             raise
         self._server = server
+        for name, why in dict(server.info.get("preload_failed") or {}).items():
+            warnings.warn(
+                f"the sandbox could not pre-import {name!r} ({why}); jobs that import it will "
+                f"fail the same way. Install it into {sys.executable} or leave it out of "
+                "preload=.",
+                PreloadWarning,
+                stacklevel=2,
+            )
         return self
 
     def _make_plan(self) -> launch.LaunchPlan:

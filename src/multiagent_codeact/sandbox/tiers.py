@@ -1,4 +1,4 @@
-"""Which kind of warm worker a job goes to: lean (no preloads) or full (numpy, matplotlib).
+"""Which kind of warm worker a job goes to: lean (no preloads) or full (numpy, pandas, matplotlib).
 
 A full worker is a fork of the interpreter that imported the preloads; it costs several times a
 lean one to fork, lock down and tear down (jail/server.py), which is what bounds jobs back to

@@ -397,11 +397,16 @@ def _exit_status(code: object) -> int:
 
 
 def _user_tb(tb: types.TracebackType | None) -> types.TracebackType | None:
-    """The traceback without the harness's frames (this package's files), wherever they are:
-    before the user's code (the runner) or after it (the import guard)."""
+    """The traceback with the user's frames only: code compiled from text (`<code>`, and the
+    `<...>` names a harness gives the code it runs) and modules the job wrote to its work dir.
+    The harness's own frames, wherever they are (before the user's code: the runner; after it:
+    the import guard), and the stdlib's and installed libraries' frames go: they name host
+    paths and say nothing the user's line and the exception do not."""
     kept: list[types.TracebackType] = []
+    workdir = os.getcwd() + os.sep
     while tb is not None:
-        if not tb.tb_frame.f_code.co_filename.startswith(JAIL_DIR):
+        name = tb.tb_frame.f_code.co_filename
+        if name.startswith("<") or (name.startswith(workdir) and not name.startswith(JAIL_DIR)):
             kept.append(tb)
         tb = tb.tb_next
     out: types.TracebackType | None = None
