@@ -307,3 +307,85 @@ def test_characters_and_words_the_task_quotes_are_drawn_though_no_example_shows_
     ]
     assert any("!" in s for s in drawn) and any("?" in s for s in drawn)
     assert any("I" in s.split() for s in drawn)
+
+
+def test_a_stated_range_is_drawn_whole_with_its_ends() -> None:
+    # HumanEval/156: "Restrictions: 1 <= num <= 1000" for `def int_to_mini_roman(number)`. The
+    # examples (19, 152, 426) never reach 1000, where a `1000 -> 999` mutant parts from the
+    # right program; the range is the parameter's (the only one), drawn whole, ends included.
+    prompt = '''def int_to_mini_roman(number):
+    """Given a positive integer, obtain its roman numeral equivalent.
+    Restrictions: 1 <= num <= 1000
+    """
+'''
+    domain = task_domain(prompt)
+    assert dict(domain.max_by_name) == {"num": 1000}
+    signature = find_signature("int_to_mini_roman", [prompt])
+    inputs = [x for (x,) in generate_inputs(signature, [(19,), (152,), (426,)], domain=domain)]
+    assert 1 in inputs and 1000 in inputs
+    assert all(1 <= x <= 1000 for x in inputs)
+    # A hinted parameter named by the range: its edges come from the range too.
+    hinted = [
+        x for (x,) in generate_inputs(sig("int"), [], n=80, domain=task_domain("0 < x0 < 50"))
+    ]
+    assert 1 in hinted and 49 in hinted and all(1 <= x <= 49 for x in hinted)
+
+
+def test_only_a_range_with_both_ends_fences_the_inputs_in() -> None:
+    # "if n <= 1000" describes a rule, not the inputs; powers are not read as their base.
+    assert task_domain("Return 'small' if n <= 1000, else 'big'.").max_by_name == ()
+    assert task_domain("1 <= n <= 10^5").max_by_name == ()
+    assert task_domain("1 <= n <= 10**5").max_by_name == ()
+    # Two parameters, one range under another name: it is nobody's.
+    two = Signature(name="f", params=[Param(name="a"), Param(name="b")])
+    drawn = generate_inputs(two, [(3, 4)], n=60, domain=task_domain("1 <= num <= 5"))
+    assert any(a > 5 or b > 5 or a < 1 or b < 1 for a, b in drawn)
+
+
+def test_a_bound_on_a_size_is_not_a_bound_on_the_values() -> None:
+    # HumanEval/115: "1 <= grid.length <= 10^2" says nothing of the 0s and 1s in grid.
+    domain = task_domain("* 1 <= grid.length <= 10^2\n* 0 <= len(xs)\n* 1 <= capacity <= 10")
+    assert domain.for_param("grid").min_int is None
+    assert domain.for_param("xs").min_int is None
+    assert domain.for_param("capacity").min_int == 1
+    assert domain.for_param("capacity").max_int == 10
+
+
+def test_text_over_a_tiny_alphabet_is_tried_exhaustively_when_short() -> None:
+    # HumanEval/132: a scan that starts one index early differs from the right one only on a
+    # few short bracket strings ("[]][", "[]][["); random text rarely hits them.
+    def right(s: str) -> bool:
+        for i in range(len(s)):
+            if s[i] == "]":
+                continue
+            depth = deepest = 0
+            for j in range(i, len(s)):
+                depth += 1 if s[j] == "[" else -1
+                deepest = max(deepest, depth)
+                if depth == 0:
+                    if deepest >= 2:
+                        return True
+                    break
+        return False
+
+    def early(s: str) -> bool:
+        for i in range(len(s)):
+            if s[i] == "]":
+                continue
+            depth = deepest = 0
+            for j in range(i - 1, len(s)):
+                depth += 1 if s[j] == "[" else -1
+                deepest = max(deepest, depth)
+                if depth == 0:
+                    if deepest >= 2:
+                        return True
+                    break
+        return False
+
+    seeds = [("[[]]",), ("[][]",), ("[]",), ("[[]][[",)]
+    inputs = generate_inputs(sig(None), seeds, n=100)
+    assert {("[]][",), ("[]][[",)} <= set(inputs)
+    assert any(right(s) != early(s) for (s,) in inputs)
+    assert all(len(s) <= 5 for (s,) in inputs[len(seeds) : len(seeds) + 62])
+    # A wide alphabet or two parameters: no enumeration, only draws.
+    assert ("ab",) not in generate_inputs(sig(None), [("hello world",)], n=30)

@@ -14,6 +14,8 @@ given up on at once) has answered the small ones, and counterexamples are small.
 from __future__ import annotations
 
 import ast
+import dataclasses
+import itertools
 import logging
 import math
 import re
@@ -139,8 +141,10 @@ class Domain:
     integers of a named parameter (`by_name`) or of all of them (`min_int`)."""
 
     min_int: int | None = None  # 0 for "non-negative", 1 for "positive"
+    max_int: int | None = None  # only where a range names the parameter: "1 <= n <= 1000"
     non_empty: bool = False
     by_name: tuple[tuple[str, int], ...] = ()
+    max_by_name: tuple[tuple[str, int], ...] = ()
     literals: tuple[str, ...] = ()  # short strings the prose quotes: '!', "I", 'db'
 
     def for_param(self, name: str | None) -> Domain:
@@ -148,9 +152,32 @@ class Domain:
         own = dict(self.by_name).get(name or "")
         return Domain(
             min_int=self.min_int if own is None else own,
+            max_int=dict(self.max_by_name).get(name or ""),
             non_empty=self.non_empty,
             literals=self.literals,
         )
+
+    def for_sole_param(self, name: str) -> Domain:
+        """A function of one parameter whose task states one range under another name
+        ("1 <= num <= 1000" for `def f(number)`): the range is that parameter's."""
+        if name in dict(self.max_by_name):
+            return self
+        others = [n for n, _ in self.max_by_name]
+        if len(others) != 1:
+            return self
+        (other,) = others
+        lows = dict(self.by_name)
+        if other in lows:
+            lows[name] = lows[other]
+        return dataclasses.replace(
+            self,
+            by_name=tuple(sorted(lows.items())),
+            max_by_name=((name, dict(self.max_by_name)[other]),),
+        )
+
+    def edges(self) -> list[int]:
+        """The stated ends of the range: where off-by-one programs part from right ones."""
+        return [e for e in (self.min_int, self.max_int) if e is not None]
 
 
 _WORD = r"(positive|non-?negative|natural)"
@@ -162,9 +189,15 @@ _NAMED = [  # (pattern, group of the name, how the bound is read from the match)
 _COMPARED: list[tuple[re.Pattern[str], int, Callable[[re.Match[str]], int]]] = [
     (re.compile(r"\b([a-z_]\w*)\s*>=\s*([01])\b"), 1, lambda m: int(m.group(2))),
     (re.compile(r"\b([a-z_]\w*)\s*>\s*0\b"), 1, lambda m: 1),
-    (re.compile(r"(?<![\w.])([01])\s*<=\s*([a-z_]\w*)"), 2, lambda m: int(m.group(1))),
-    (re.compile(r"(?<![\w.])0\s*<\s*([a-z_]\w*)"), 1, lambda m: 1),
+    # Not "1 <= grid.length" or "0 <= len(x)": a bound on a size, not on the values.
+    (re.compile(r"(?<![\w.])([01])\s*<=\s*([a-z_]\w*)(?![\w.(\[])"), 2, lambda m: int(m.group(1))),
+    (re.compile(r"(?<![\w.])0\s*<\s*([a-z_]\w*)(?![\w.(\[])"), 1, lambda m: 1),
 ]
+# A range with both ends, literal integers: "1 <= num <= 1000", "0 < k < 50". Only both ends
+# together read as a constraint; "n <= 1000" alone is as often a rule the task describes
+# ("if n <= 1000, return ..."), which must not fence the inputs in. Powers ("10^5") are not read.
+_INT = r"(-?\d+)(?![\d^*.eE])"
+_RANGE = re.compile(rf"(?<![\w.^*]){_INT}\s*(<=?)\s*`?([a-z_]\w*)`?\s*(<=?)\s*{_INT}", re.I)
 _UNNAMED = re.compile(rf"\b{_WORD}\s+{_KIND}s?\b(?!\s+`?[a-z_]\w*`?\s*[,.;:)]?\s)", re.I)
 _NON_EMPTY = re.compile(r"\bnon-?empty\b", re.I)
 
@@ -190,12 +223,21 @@ def task_domain(text: str) -> Domain:
     for compared, group, read in _COMPARED:
         for m in compared.finditer(text):
             by_name[m.group(group)] = max(by_name.get(m.group(group), -1), read(m))
+    max_by_name: dict[str, int] = {}
+    for m in _RANGE.finditer(text):
+        low = int(m.group(1)) + (m.group(2) == "<")
+        high = int(m.group(5)) - (m.group(4) == "<")
+        name = m.group(3)
+        if low <= high:
+            by_name[name] = max(by_name.get(name, low), low)
+            max_by_name[name] = min(max_by_name.get(name, high), high)
     unnamed = [_bound(m.group(1)) for m in _UNNAMED.finditer(text)]
     quoted = dict.fromkeys(m.group(2) for m in _QUOTED.finditer(text) if m.group(2).strip())
     return Domain(
         min_int=min(unnamed) if unnamed else None,
         non_empty=bool(_NON_EMPTY.search(text)),
         by_name=tuple(sorted(by_name.items())),
+        max_by_name=tuple(sorted(max_by_name.items())),
         literals=tuple(quoted)[:MAX_LITERALS],
     )
 
@@ -229,6 +271,8 @@ class InputPlan:
 
     strategy: Any  # st.SearchStrategy[tuple[Any, ...]] | None
     seeds: tuple[tuple[Any, ...], ...]
+    # Every short input over the examples' alphabet, when it is tiny: see _small_scope.
+    exhaustive: tuple[tuple[Any, ...], ...] = ()
 
     def draw(self, n: int = 200, seed: int = 0) -> list[tuple[Any, ...]]:
         if self.strategy is None:
@@ -236,7 +280,7 @@ class InputPlan:
         drawn = _draw(self.strategy, n, seed)
         out: list[tuple[Any, ...]] = []
         seen: set[str] = set()
-        for args in [*self.seeds, *sorted(drawn, key=_size)]:
+        for args in [*self.seeds, *self.exhaustive, *sorted(drawn, key=_size)]:
             key = repr(args)
             if key in seen or len(key) > MAX_INPUT_CHARS:
                 continue
@@ -257,6 +301,8 @@ def plan_inputs(
         return InputPlan(None, tuple(seeds))
     dom = domain or Domain()
     params = [signature.params[i] if signature else None for i in range(arity)]
+    if arity == 1 and params[0] is not None:
+        dom = dom.for_sole_param(params[0].name)
     strategies = [
         _param_strategy(
             params[i],
@@ -276,7 +322,31 @@ def plan_inputs(
         if any(known)
         else st.one_of(*(st.tuples(*[kind] * arity) for kind in _GENERIC_KINDS))
     )
-    return InputPlan(combined, tuple(seeds))
+    return InputPlan(combined, tuple(seeds), _small_scope(arity, seeds))
+
+
+SMALL_SCOPE = 64  # inputs at most: a share of the usual 200 draws
+
+
+def _small_scope(arity: int, seeds: Sequence[tuple[Any, ...]]) -> tuple[tuple[Any, ...], ...]:
+    """All strings up to some length over the examples' alphabet, where it has 2-4 characters.
+
+    Text over a tiny alphabet (brackets, bits, "ab") hides its bugs in a few short shapes
+    ("[]][": a scan that starts one index early) that random text of any length rarely hits;
+    every string of up to 5 characters is 62 inputs for two characters (the small-scope idea:
+    most bugs show on some small input, so try all small ones).
+    """
+    if arity != 1 or not seeds or not all(len(s) == 1 and isinstance(s[0], str) for s in seeds):
+        return ()
+    alphabet = sorted(set("".join(s[0] for s in seeds)))
+    if not 2 <= len(alphabet) <= 4:
+        return ()
+    out: list[tuple[Any, ...]] = []
+    for length in range(1, 16):
+        if len(out) + len(alphabet) ** length > SMALL_SCOPE:
+            break
+        out.extend(("".join(chars),) for chars in itertools.product(alphabet, repeat=length))
+    return tuple(out)
 
 
 def _size(args: tuple[Any, ...]) -> tuple[int, int]:
@@ -400,6 +470,9 @@ def _shape_of(
         # Around the examples' magnitudes, on both sides of zero unless the task says not.
         top = max(max(abs(v) for v in values) * 2, 10)
         low = -top if domain.min_int is None else max(domain.min_int, -top)
+        if domain.max_int is not None:  # the task's range: all of it, its ends first
+            low = min(low if domain.min_int is None else domain.min_int, domain.max_int)
+            return st.one_of(st.sampled_from(domain.edges()), st.integers(low, domain.max_int))
         return st.integers(low, top)
     if kind is float:
         finite = [v for v in values if math.isfinite(v)]
@@ -473,7 +546,9 @@ def _sequence_like(
 
 
 def _int_range(domain: Domain, top: int) -> st.SearchStrategy[int]:
-    return st.integers(-top if domain.min_int is None else domain.min_int, top)
+    high = top if domain.max_int is None else min(top, domain.max_int)
+    low = -top if domain.min_int is None else domain.min_int
+    return st.integers(min(low, high), high)
 
 
 def wide_ints(domain: Domain = Domain()) -> st.SearchStrategy[int]:
@@ -481,6 +556,9 @@ def wide_ints(domain: Domain = Domain()) -> st.SearchStrategy[int]:
     edges = [0, 1, -1, 2, -2, 7, -7, 10, -10, 100, -100, 10**6, -(10**6), 2**31, -(2**63)]
     if domain.min_int is not None:
         edges = [e for e in edges if e >= domain.min_int]
+    if domain.max_int is not None:
+        edges = [e for e in edges if e <= domain.max_int]
+    edges = list(dict.fromkeys([*domain.edges(), *edges]))
     return st.one_of(_int_range(domain, 100), st.sampled_from(edges), _int_range(domain, 10**4))
 
 
