@@ -33,6 +33,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__, pyast
+from .batch_cli import bench_command
 from .doctor_cli import doctor_command
 from .domain import Artifact, ExecResult
 from .errors import (
@@ -115,6 +116,7 @@ app.add_typer(config_app, name="config")
 app.command("solve")(solve_command)
 app.command("run")(run_command)
 app.command("doctor")(doctor_command)
+app.command("bench")(bench_command)
 
 
 def _stderr() -> Console:

@@ -38,6 +38,7 @@ EventKind = Literal[
     "error",
     "run_finished",
     "token",
+    "bench_task",  # a bench run's record of one finished task (batch.parent)
 ]
 REDACTED = "[REDACTED]"
 

@@ -25,6 +25,7 @@ from rich.text import Text
 from ..errors import RunNotFoundError
 from ..events import Event
 from ..terminal import printable
+from .bench import bench_table, bench_tasks, is_bench
 from .export import EXPORTERS
 from .model import RunStatus, RunSummary
 from .record import RunRecord
@@ -151,7 +152,11 @@ def show_command(
         console.print(_header(record))
         console.print()
         start = events[0].time if events else record.manifest.started_at.timestamp()
-        console.print(_timeline([describe(e, start) for e in events]))
+        if is_bench(record.manifest.task):  # a table of its tasks, each with its own run id
+            console.print(bench_table(bench_tasks(events)))
+            console.print(Text("mcodeact runs show RUN shows one task's run", style="dim"))
+        else:
+            console.print(_timeline([describe(e, start) for e in events]))
         for line in _footer(record):
             console.print(line, soft_wrap=True)  # paths stay whole, for copy and paste
     _warn_problems(record, log.describe_corrupt() if log.skipped else None)

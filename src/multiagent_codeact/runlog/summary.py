@@ -228,6 +228,11 @@ def _error(d: Mapping[str, Any], agent: str) -> _Out:
 
 
 def _run_finished(d: Mapping[str, Any], agent: str) -> _Out:
+    bench = _dict(d, "summary")  # a bench run's end: counts of its tasks, no verdict of its own
+    if bench:
+        counts = [f"{bench.get(k, 0)} {k}" for k in ("verified", "disputed", "failed", "errors")]
+        took = [seconds(d["duration_ms"])] if d.get("duration_ms") is not None else []
+        return agent, " · ".join([f"{bench.get('tasks', 0)} tasks", *counts, *took]), "", []
     verdict = str(d.get("verdict") or "?")
     parts = [verdict, f"confidence {as_float(d.get('confidence')):.2f}"]
     if d.get("duration_ms") is not None:
@@ -266,6 +271,17 @@ def _optimization(d: Mapping[str, Any], agent: str) -> _Out:
     return agent, text, _OPTIMIZATION_TONE.get(status, "warn"), details
 
 
+def _bench_task(d: Mapping[str, Any], agent: str) -> _Out:
+    """A bench run's task (runlog.bench): its verdict, hidden-test result and own run."""
+    status = str(d.get("status") or "?")
+    parts = [str(d.get("task_id") or "?"), status]
+    if d.get("hidden_passed") is not None:
+        parts.append("hidden tests " + ("passed" if d["hidden_passed"] else "FAILED"))
+    parts.append(f"run {d.get('run_id') or '-'}")
+    details = [f"error: {clip(d['error'], 140)}"] if d.get("error") else []
+    return agent, " · ".join(parts), _VERDICT_TONE.get(status, "bad"), details
+
+
 def _other(d: Mapping[str, Any], agent: str) -> _Out:
     return agent, clip(dict(d), 100), "", []
 
@@ -283,6 +299,7 @@ _DESCRIBERS = {
     "error": _error,
     "run_finished": _run_finished,
     "optimization": _optimization,
+    "bench_task": _bench_task,
 }
 
 

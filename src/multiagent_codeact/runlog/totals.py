@@ -40,6 +40,12 @@ class Tally:
                 self.errors += 1
         elif event.kind == "error":
             self.errors += 1
+        elif event.kind == "bench_task":  # a bench run's totals are those of its tasks
+            self.model_calls += as_int(data.get("model_calls"))
+            self.prompt_tokens += as_int(data.get("prompt_tokens"))
+            self.completion_tokens += as_int(data.get("completion_tokens"))
+            self.cost_usd += as_float(data.get("cost_usd"))
+            self.unpriced_calls += as_int(data.get("unpriced_calls"))
         elif event.kind == "run_finished" and data.get("duration_ms") is not None:
             self.duration_ms = as_float(data.get("duration_ms"))
 

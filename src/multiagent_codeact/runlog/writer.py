@@ -120,6 +120,12 @@ class RunWriter:
             return self._manifest
         return self._write_final(status=status, error=reason)
 
+    def close(self, *, status: RunStatus = "finished", verdict: str | None = None) -> RunManifest:
+        """Close a run that has no Solution of its own (a bench run: each task has its own)."""
+        if not self._close():
+            return self._manifest
+        return self._write_final(status=status, verdict=verdict)
+
     def __enter__(self) -> RunWriter:
         return self
 

@@ -19,7 +19,9 @@ from collections.abc import Mapping, Sequence
 
 from ...domain import Solution
 from ...events import Event
+from ..bench import is_bench
 from ..model import RunManifest
+from .batch import render_bench_html
 from .calls import calls_section
 from .evidence import evidence_section
 from .optimization import optimization_section
@@ -43,6 +45,8 @@ def render_html(
 ) -> str:
     """The report page for one run. `artifacts` maps file names to bytes; raster images among
     them are shown inline, the rest listed with their sizes."""
+    if is_bench(manifest.task):  # a bench run: a table of its tasks, each with its own report
+        return render_bench_html(manifest, events)
     run = Run.of(manifest, sorted(events, key=lambda e: e.seq), solution, artifacts)
     title = f"{run.verdict or manifest.status} · {gist(run.prompt, 80)}"
     rounds = passes(run)
