@@ -185,3 +185,9 @@ class Solution(BaseModel):
     @property
     def total_cost_usd(self) -> float:
         return sum(u.cost_usd for u in self.usage.values())
+
+    def _repr_html_(self) -> str:
+        """A compact card for Jupyter; the renderer is imported only when a notebook asks."""
+        from .runlog.notebook import solution_card
+
+        return solution_card(self)

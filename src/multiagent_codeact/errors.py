@@ -23,6 +23,12 @@
     ├── RunStoreError                 a run folder or the run index cannot be used
     │   └── RunNotFoundError          no run has that id (LookupError); names the closest
     │       └── AmbiguousRunIdError   an id prefix matches several runs; lists them
+    ├── ViewerError                   `runs serve` cannot listen where asked (OSError)
+    ├── MissingExtraError             an optional integration is not installed; names the
+    │                                 `pip install 'multiagent-codeact[EXTRA]'` (ImportError)
+    ├── TelemetryExportError          an OTLP endpoint or file did not take a run's spans
+    ├── BatchEngineError              a batch's engine cannot run it: a Ray cluster too small
+    │                                 for the workers asked, a worker that died (RuntimeError)
     └── SandboxError
         ├── SandboxUnavailableError   the host lacks the isolation asked for (RuntimeError)
         ├── SandboxStartError         the sandbox server did not come up (RuntimeError)
@@ -165,3 +171,25 @@ class RunNotFoundError(RunStoreError, LookupError):
 
 class AmbiguousRunIdError(RunNotFoundError):
     """An id prefix matches several runs; the message lists them so the user can pick one."""
+
+
+class ViewerError(MCAError, OSError):
+    """The run viewer cannot listen on the host and port asked for (in use, not this host)."""
+
+
+class MissingExtraError(MCAError, ImportError):
+    """An optional integration's packages are not installed; `extra` names the pip extra."""
+
+    def __init__(self, message: str, *, extra: str) -> None:
+        super().__init__(message)
+        self.extra = extra
+
+
+class BatchEngineError(MCAError, RuntimeError):
+    """A batch's engine cannot go on: a Ray cluster without room for the workers asked, or a
+    worker process that died; the message says what to change. Rows written so far stay."""
+
+
+class TelemetryExportError(MCAError, OSError):
+    """A run's spans were not taken: the OTLP endpoint is unreachable or refused them, or the
+    file cannot be written; the message names the endpoint and why."""

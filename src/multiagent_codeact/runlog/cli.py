@@ -29,6 +29,7 @@ from .bench import bench_table, bench_tasks, is_bench
 from .export import EXPORTERS
 from .model import RunStatus, RunSummary
 from .record import RunRecord
+from .serve.command import serve_command
 from .store import RunStore
 from .summary import Line, Tone, describe, dollars, plural, seconds, tokens
 from .totals import cost_text
@@ -200,20 +201,47 @@ def export_command(
     ctx: typer.Context,
     run_id: RunIdArg,
     fmt: Annotated[
-        str,
-        typer.Option("--format", "-f", metavar="FORMAT", help="One of: " + ", ".join(EXPORTERS)),
-    ] = "md",
+        str | None,
+        typer.Option(
+            "--format", "-f", metavar="FORMAT", help="One of: " + ", ".join(EXPORTERS) + " (md)."
+        ),
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", metavar="FILE", help="Write to FILE, not stdout."),
     ] = None,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint",
+            metavar="URL",
+            help="otel: send to this OTLP/HTTP endpoint (e.g. http://localhost:4318).",
+        ),
+    ] = None,
+    include_content: Annotated[
+        bool,
+        typer.Option("--include-content", help="otel: add prompts, replies, code and results."),
+    ] = False,
+    timeout: Annotated[
+        float,
+        typer.Option("--timeout", metavar="SECONDS", min=0.1, help="otel: give up sending after."),
+    ] = 10.0,
     runs_dir: RunsDirOpt = None,
 ) -> None:
     """Export a run: a self-contained HTML report (html, opens offline in a browser), a
-    Markdown report (md) or its events (jsonl).
+    Markdown report (md), its events (jsonl) or OpenTelemetry spans (otel: OTLP JSON lines,
+    or sent to an OTLP/HTTP endpoint with --endpoint; needs the otel extra).
 
     Example: mcodeact runs export latest --format html -o report.html
     """
+    fmt = fmt or ("otel" if endpoint is not None else "md")
+    if endpoint is not None and fmt != "otel":
+        raise typer.BadParameter(f"--endpoint sends otel spans, not {fmt}", param_hint="--format")
+    if endpoint is not None and output is not None:
+        raise typer.BadParameter(
+            "--endpoint sends the spans and --output writes them to a file: give one of them",
+            param_hint="--output",
+        )
     exporter = EXPORTERS.get(fmt)
     if exporter is None:
         raise typer.BadParameter(
@@ -222,8 +250,18 @@ def export_command(
         )
     record = _get(ctx, run_id, runs_dir)
     log = record.events()
-    text = exporter(record, list(log))
-    if output is None:
+    text: str | None
+    if fmt == "otel":
+        from .otel_cli import otel_export
+
+        text = otel_export(
+            record, list(log), endpoint=endpoint, include_content=include_content, timeout_s=timeout
+        )
+    else:
+        text = exporter(record, list(log))
+    if text is None:
+        pass  # sent to --endpoint: nothing to write
+    elif output is None:
         # On a terminal, what the run's jobs and models wrote is shown, not obeyed; a pipe or
         # a file gets the export as it is.
         sys.stdout.write(printable(text) if sys.stdout.isatty() else text)
@@ -253,6 +291,10 @@ def reindex_command(
         print(json.dumps({"root": str(store.root), "runs": count}))
     else:
         _stderr().print(Text(f"indexed {count} run(s) in {store.root}"))
+
+
+# -- runs serve (the web viewer; its own package) -------------------------------------------
+runs_app.command("serve")(serve_command)
 
 
 # -- rendering ------------------------------------------------------------------------------

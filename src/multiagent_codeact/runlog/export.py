@@ -141,7 +141,19 @@ def to_html(record: RunRecord, events: Sequence[Event]) -> str:
     return render_html(manifest, events, solution, artifacts)
 
 
-EXPORTERS: dict[str, Exporter] = {"html": to_html, "md": to_markdown, "jsonl": to_jsonl}
+def to_otel(record: RunRecord, events: Sequence[Event]) -> str:
+    """OpenTelemetry spans as OTLP JSON lines (`telemetry`; needs the `otel` extra)."""
+    from ..telemetry import to_otlp_json  # opentelemetry: loaded only when asked for
+
+    return to_otlp_json(record, events)
 
 
-__all__ = ["EXPORTERS", "Exporter", "to_html", "to_jsonl", "to_markdown"]
+EXPORTERS: dict[str, Exporter] = {
+    "html": to_html,
+    "md": to_markdown,
+    "jsonl": to_jsonl,
+    "otel": to_otel,
+}
+
+
+__all__ = ["EXPORTERS", "Exporter", "to_html", "to_jsonl", "to_markdown", "to_otel"]

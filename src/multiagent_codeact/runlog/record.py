@@ -68,6 +68,12 @@ class RunRecord:
         """Where an artifact's file is, or None if it was never written."""
         return self.path / artifact.file if artifact.file else None
 
+    def _repr_html_(self) -> str:
+        """A compact card for Jupyter: the run's status and totals, then its solution."""
+        from .notebook import record_card
+
+        return record_card(self)
+
 
 def read_solution(folder: Path) -> tuple[Solution | None, list[StoredArtifact], list[str]]:
     """(solution, its artifacts as listed, problems) from solution.json; all empty if absent."""
