@@ -271,6 +271,36 @@ def test_cli_exits_2_with_one_line(
     assert SECRET not in shown
 
 
+@pytest.mark.parametrize("kind", ["401", "404", "500"])
+def test_bench_exits_2_with_one_line_and_records_no_task(
+    kind: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch on a broken set-up stops at the first call, not after failing every task."""
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    _, words = BROKEN[kind]
+    words = [w.replace(f"${KEY_ENV}", "$OPENAI_API_KEY") for w in words]
+    tasks = tmp_path / "tasks.jsonl"
+    rows = [{"task_id": f"t{i}", "prompt": TASK, "entry_point": "add"} for i in range(6)]
+    tasks.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    results, runs = tmp_path / "r.jsonl", tmp_path / "runs"
+    with endpoint(kind) as url:
+        code, out, err, elapsed = cli(
+            capsys, "bench", str(tasks), "--model", "gpt-nope", "--base-url", url,
+            "--results", str(results), "--runs-dir", str(runs), "-j", "2",
+        )  # fmt: skip
+    assert code == 2, err
+    assert elapsed < LIMIT_S * 2
+    assert out == ""
+    (line,) = err.strip().splitlines()
+    assert line.startswith("mcodeact: error: ") and "Traceback" not in err
+    for word in words:
+        assert word in line, (word, line)
+    assert results.read_text() == ""  # no task is recorded as failed: none was tried for real
+    written = [p.read_bytes() for p in [*runs.rglob("*"), results] if p.is_file()]
+    assert written and not any(SECRET.encode() in data for data in written)
+    assert SECRET not in err
+
+
 def test_cli_json_keeps_stdout_clean(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     with endpoint("refused") as url:
         code, out, err, _ = cli(

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.text import Text
 
 from .runlog.cli import RunsDirOpt
-from .solve_cli import IsolationOpt, JsonOpt, ScriptedOpt
+from .solve_cli import BaseUrlOpt, IsolationOpt, JsonOpt, ModelOpt, ScriptedOpt
 
 if TYPE_CHECKING:
     from .batch import BatchReport
@@ -60,14 +60,8 @@ def bench_command(
     limit: Annotated[
         int | None, typer.Option("--limit", metavar="N", min=1, help="Only the first N tasks.")
     ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option("--model", metavar="NAME", help="The model (default: $MCODEACT_MODEL)."),
-    ] = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option("--base-url", metavar="URL", help="An OpenAI-compatible server."),
-    ] = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
     config_file: Annotated[
         Path | None,
         typer.Option(
@@ -84,13 +78,9 @@ def bench_command(
     """Run every task of TASKS, N at once; exit 0 when all were verified, 1 when some were not."""
     from .batch import load_tasks
     from .config import PipelineConfig
-    from .solve_cli import _with_isolation, _with_model
+    from .solve_cli import _scripted_alone, _with_isolation, _with_model
 
-    if scripted is not None and (model is not None or base_url is not None):
-        raise typer.BadParameter(
-            "--scripted answers every model call itself; leave out --model and --base-url",
-            param_hint="--scripted",
-        )
+    _scripted_alone(scripted, model, base_url)
     loaded = load_tasks(tasks_path)
     tasks = loaded.tasks[:limit] if limit is not None else loaded.tasks
     cfg = loaded.config or PipelineConfig()
@@ -117,23 +107,12 @@ def _execute(
     from .batch import arun_batch
     from .batch.display import BatchDisplay
     from .runlog.store import RunStore
-    from .solve_cli import _check_models, _warnings_to
+    from .solve_cli import _check_models, _offline, _warnings_to
 
     err = _stderr()
     display = BatchDisplay(err)
     with ExitStack() as stack:
-        if scripted is not None:
-            from .offline import scripted_config, scripted_server
-
-            server = stack.enter_context(scripted_server(scripted))
-            cfg = scripted_config(cfg, server.base_url)
-            err.print(
-                Text(
-                    f"note: model replies are SCRIPTED from {scripted} by a stand-in server "
-                    f"on {server.base_url}; no model is called",
-                    style="yellow",
-                )
-            )
+        cfg = _offline(stack, cfg, scripted, err)
         _check_models(cfg)
         store = RunStore(runs_dir)
         run = arun_batch(

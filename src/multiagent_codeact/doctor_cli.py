@@ -18,16 +18,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .solve_cli import ModelOpt
 from .terminal import printable
 
 __all__ = ["doctor_command"]
 
 
 def doctor_command(
-    model: Annotated[
-        str | None,
-        typer.Option("--model", metavar="NAME", help="The model (default: $MCODEACT_MODEL)."),
-    ] = None,
+    model: ModelOpt = None,
     base_url: Annotated[
         str | None,
         typer.Option(

@@ -40,7 +40,19 @@ __all__ = ["IsolationOpt", "config_app", "run_command", "solve_command"]
 
 config_app = typer.Typer(help="Check pipeline files; print their JSON Schema for editors.")
 
-# Options shared by `solve` and `run`.
+# Options shared by `solve`, `run`, `bench` and `doctor`.
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", metavar="NAME", help="The model (default: $MCODEACT_MODEL)."),
+]
+BaseUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        metavar="URL",
+        help="An OpenAI-compatible server, e.g. http://localhost:11434/v1 (Ollama).",
+    ),
+]
 ScriptedOpt = Annotated[
     Path | None,
     typer.Option(
@@ -65,6 +77,35 @@ IsolationOpt = Annotated[
         "for hosts without bubblewrap).",
     ),
 ]
+
+
+def _offline(
+    stack: ExitStack, cfg: PipelineConfig, scripted: Path | None, err: Console
+) -> PipelineConfig:
+    """`cfg` pointed at a stand-in server answering from `scripted` (kept open by `stack`),
+    said loudly on stderr; `cfg` itself without --scripted."""
+    if scripted is None:
+        return cfg
+    from .offline import scripted_config, scripted_server
+
+    server = stack.enter_context(scripted_server(scripted))
+    err.print(
+        Text(
+            f"note: model replies are SCRIPTED: every model call is answered from "
+            f"{scripted} by a stand-in server on {server.base_url}; no model is "
+            "called. Leave out --scripted to run live (see README: Running live).",
+            style="yellow",
+        )
+    )
+    return scripted_config(cfg, server.base_url)
+
+
+def _scripted_alone(scripted: Path | None, model: str | None, base_url: str | None) -> None:
+    if scripted is not None and (model is not None or base_url is not None):
+        raise typer.BadParameter(
+            "--scripted answers every model call itself; leave out --model and --base-url",
+            param_hint="--scripted",
+        )
 
 
 def _stderr() -> Console:
@@ -98,18 +139,8 @@ def config_schema() -> None:
 
 def solve_command(
     task: Annotated[str, typer.Argument(metavar="TASK", help="What the code should do.")],
-    model: Annotated[
-        str | None,
-        typer.Option("--model", metavar="NAME", help="The model (default: $MCODEACT_MODEL)."),
-    ] = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            "--base-url",
-            metavar="URL",
-            help="An OpenAI-compatible server, e.g. http://localhost:11434/v1 (Ollama).",
-        ),
-    ] = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
     candidates: Annotated[
         int | None, typer.Option("--candidates", metavar="N", help="Independent implementations.")
     ] = None,
@@ -160,11 +191,7 @@ def solve_command(
             _stderr().print(
                 Text(f"note: solve ignores the tasks in {config_file}; `mcodeact run` runs them")
             )
-    if scripted is not None and (model is not None or base_url is not None):
-        raise typer.BadParameter(
-            "--scripted answers every model call itself; leave out --model and --base-url",
-            param_hint="--scripted",
-        )
+    _scripted_alone(scripted, model, base_url)
     cfg = _updated(cfg, candidates=candidates, repair_rounds=rounds)
     cfg = _with_model(cfg, model, base_url)
     cfg = _with_optimizer(cfg, optimize)
@@ -216,19 +243,7 @@ def _execute(
 
     err = _stderr()
     with ExitStack() as stack:
-        if scripted is not None:
-            from .offline import scripted_config, scripted_server
-
-            server = stack.enter_context(scripted_server(scripted))
-            cfg = scripted_config(cfg, server.base_url)
-            err.print(
-                Text(
-                    f"note: model replies are SCRIPTED: every model call is answered from "
-                    f"{scripted} by a stand-in server on {server.base_url}; no model is "
-                    "called. Leave out --scripted to run live (see README: Running live).",
-                    style="yellow",
-                )
-            )
+        cfg = _offline(stack, cfg, scripted, err)
         _check_models(cfg)
         store = RunStore(runs_dir)
         many = len(tasks) > 1

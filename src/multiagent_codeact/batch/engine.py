@@ -14,7 +14,8 @@ import asyncio
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -148,29 +149,22 @@ async def arun_batch(
     return report
 
 
-class _sandbox:
+@asynccontextmanager
+async def _sandbox(
+    given: Sandbox | None, config: PipelineConfig, concurrency: int
+) -> AsyncIterator[Sandbox]:
     """The caller's sandbox as it is, or one of our own for the batch's lifetime."""
-
-    def __init__(self, given: Sandbox | None, config: PipelineConfig, concurrency: int) -> None:
-        self.given = given
-        self.own: Sandbox | None = None
-        if given is None:
-            self.own = Sandbox(
-                config.limits,
-                pool_size=pool_size_for(config, concurrency),
-                allow_imports=config.allow_imports,
-                isolation=config.isolation,
-            )
-
-    async def __aenter__(self) -> Sandbox:
-        if self.own is None:
-            assert self.given is not None
-            return self.given
-        return await self.own.__aenter__()
-
-    async def __aexit__(self, *exc: Any) -> None:
-        if self.own is not None:
-            await self.own.__aexit__(*exc)
+    if given is not None:
+        yield given
+        return
+    pool = pool_size_for(config, concurrency)
+    async with Sandbox(
+        config.limits,
+        pool_size=pool,
+        allow_imports=config.allow_imports,
+        isolation=config.isolation,
+    ) as own:
+        yield own
 
 
 class _Counter:

@@ -17,11 +17,11 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Literal, TypeAlias
 from urllib.parse import urlsplit
 
 from ..events import Event
+from ..runlog.fields import call_start, number
 from . import conventions as c
 
 AttrValue: TypeAlias = str | bool | int | float | list[str]
@@ -74,16 +74,16 @@ class SpanPlan:
 def chat_span(e: Event) -> SpanPlan:
     """A `model_call` event as an inference span: `chat {model}`, CLIENT, tokens and cost."""
     d = e.data
-    ms = _num(d.get("latency_ms")) or 0.0
-    start = _started(d.get("started_at"), e.time, ms)
+    ms = number(d.get("latency_ms")) or 0.0
+    start = call_start(d, e.time)
     model = str(d.get("model") or "unknown")
     attrs: Attributes = {
         c.OPERATION: c.OP_CHAT,
         c.PROVIDER_NAME: c.PROVIDER,
         c.REQUEST_MODEL: model,
-        c.INPUT_TOKENS: int(_num(d.get("prompt_tokens")) or 0),
-        c.OUTPUT_TOKENS: int(_num(d.get("completion_tokens")) or 0),
-        c.ATTEMPTS: int(_num(d.get("attempts")) or 0),
+        c.INPUT_TOKENS: int(number(d.get("prompt_tokens")) or 0),
+        c.OUTPUT_TOKENS: int(number(d.get("completion_tokens")) or 0),
+        c.ATTEMPTS: int(number(d.get("attempts")) or 0),
         c.CACHED: d.get("cached") is True,
         c.TOKENS_ESTIMATED: d.get("usage_estimated") is True,
         c.REQUEST_STREAM: d.get("streamed") is True,
@@ -92,9 +92,9 @@ def chat_span(e: Event) -> SpanPlan:
         attrs[c.AGENT_NAME] = e.agent
     if isinstance(d.get("finish_reason"), str):
         attrs[c.FINISH_REASONS] = [d["finish_reason"]]
-    if queued := _num(d.get("queued_ms")):
+    if queued := number(d.get("queued_ms")):
         attrs[c.QUEUED_MS] = queued
-    if d.get("price_known") is True and (cost := _num(d.get("cost_usd"))) is not None:
+    if d.get("price_known") is True and (cost := number(d.get("cost_usd"))) is not None:
         attrs[c.COST] = cost
     attrs.update(_server(d.get("endpoint")))
     span = SpanPlan(f"{c.OP_CHAT} {model}", start, start + ms / 1000, "client", attrs)
@@ -142,7 +142,7 @@ def _agent_event(e: Event, *, include_content: bool) -> list[EventPlan]:
         }
         if d.get("id") is not None:
             attrs[c.CANDIDATE] = str(d["id"])
-        if (round_ := _num(d.get("round"))) is not None:
+        if (round_ := number(d.get("round"))) is not None:
             attrs[c.ROUND] = int(round_) + 1
         if include_content:
             for key in ("code", "tests", "explanation"):
@@ -172,7 +172,7 @@ def verify_span(verdict: Event, executions: Sequence[Event], previous: float) ->
     """One verification: every candidate run against the tests and inputs, as one
     `execute_tool sandbox` span each, and the verdict as a `gen_ai.evaluation.result` event."""
     d = verdict.data
-    ms = _num(d.get("duration_ms"))
+    ms = number(d.get("duration_ms"))
     end = verdict.time
     start = end - ms / 1000 if ms else min(previous, end)
     attrs: Attributes = {
@@ -180,7 +180,7 @@ def verify_span(verdict: Event, executions: Sequence[Event], previous: float) ->
         c.CLUSTERS: len(d.get("clusters") or []),
         c.COUNTEREXAMPLES: len(d.get("counterexamples") or []),
     }
-    if (confidence := _num(d.get("confidence"))) is not None:
+    if (confidence := number(d.get("confidence"))) is not None:
         attrs[c.CONFIDENCE] = confidence
     if d.get("selected") is not None:
         attrs[c.SELECTED] = str(d["selected"])
@@ -202,7 +202,7 @@ def verify_span(verdict: Event, executions: Sequence[Event], previous: float) ->
 
 def _candidate_run(e: Event, start: float, end: float) -> SpanPlan:
     d = e.data
-    calls = {str(k): int(v) for k, v in (d.get("calls") or {}).items() if _num(v) is not None}
+    calls = {str(k): int(v) for k, v in (d.get("calls") or {}).items() if number(v) is not None}
     attrs = _tool_attrs(final=False)
     attrs.update({c.EXEC_STATUS: str(d.get("status")), c.TIMED_OUT: calls.get("timeout", 0) > 0})
     for key, name in (
@@ -212,10 +212,10 @@ def _candidate_run(e: Event, start: float, end: float) -> SpanPlan:
     ):
         if d.get(key) is not None:
             attrs[name] = str(d[key])
-    if (cluster := _num(d.get("cluster"))) is not None:
+    if (cluster := number(d.get("cluster"))) is not None:
         attrs[c.CLUSTER] = int(cluster)
     attrs.update({c.CALLS_PREFIX + kind: n for kind, n in calls.items()})
-    ms = _num(d.get("duration_ms"))
+    ms = number(d.get("duration_ms"))
     if ms:
         attrs[c.DURATION_MS] = ms
         end = min(start + ms / 1000, end)
@@ -231,7 +231,7 @@ def _candidate_run(e: Event, start: float, end: float) -> SpanPlan:
 def final_run_span(e: Event, previous: float, *, include_content: bool) -> SpanPlan:
     """The selected code run once more for its output: exit code, timeout, artifacts."""
     d = e.data
-    ms = _num(d.get("duration_ms"))
+    ms = number(d.get("duration_ms"))
     error = d.get("error") if isinstance(d.get("error"), dict) else None
     attrs = _tool_attrs(final=True)
     attrs[c.ARTIFACTS] = len(d.get("artifacts") or [])
@@ -239,7 +239,7 @@ def final_run_span(e: Event, previous: float, *, include_content: bool) -> SpanP
     attrs[c.TIMED_OUT] = timed_out if isinstance(timed_out, bool) else _kind(error) == "Timeout"
     if d.get("candidate") is not None:
         attrs[c.CANDIDATE] = str(d["candidate"])
-    if (code := _num(d.get("exit_code"))) is not None:
+    if (code := number(d.get("exit_code"))) is not None:
         attrs[c.EXIT_CODE] = int(code)
     if ms:
         attrs[c.DURATION_MS] = ms
@@ -313,27 +313,8 @@ def _server(endpoint: Any) -> Attributes:
     return {c.SERVER_ADDRESS: url.hostname, c.SERVER_PORT: port} if url.hostname else {}
 
 
-def _started(value: object, end: float, ms: float) -> float:
-    """When a call started: its recorded start, unless that is missing or after its end."""
-    if isinstance(value, str):
-        try:
-            start = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            start = None
-        if start is not None and start <= end:
-            return start
-    return end - ms / 1000
-
-
 def _kind(error: dict[str, Any] | None) -> str | None:
     return str(error["type"]) if error and error.get("type") else None
-
-
-def _num(value: Any) -> float | None:
-    """`value` if it is a number (not a bool): event data may come from any version."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
 
 
 def _scalar(value: Any) -> bool:

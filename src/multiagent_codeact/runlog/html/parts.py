@@ -16,6 +16,7 @@ from pygments import highlight as _pygments  # type: ignore[import-untyped]
 from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
 from pygments.lexers import PythonLexer  # type: ignore[import-untyped]
 
+from ..fields import number
 from ..model import RunTotals
 
 FORMATTER = HtmlFormatter(cssclass="hl")
@@ -84,11 +85,7 @@ def hue(name: str) -> int:
     return zlib.crc32(name.encode()) % 360
 
 
-def num(value: Any) -> float | None:
-    """`value` if it is a number (not a bool): event data may come from any version."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
+num = number  # the sections read event numbers with it
 
 
 def str_or_none(value: Any) -> str | None:

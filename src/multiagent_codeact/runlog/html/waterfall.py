@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from ...events import Event
+from ..fields import call_start
 from .parts import agent, duration, esc, hue, num
 from .run import Run
 
@@ -94,7 +94,7 @@ def waterfall(run: Run, key: Callable[[str | None], str]) -> str:
 def _call(e: Event) -> Bar:
     d = e.data
     ms = num(d.get("latency_ms")) or 0.0
-    start = _started(d.get("started_at"), e.time, ms)
+    start = call_start(d, e.time)
     model = str(d.get("model") or "model")
     cls = (
         "b-call" + (" b-error" if d.get("error") else "") + (" b-cached" if d.get("cached") else "")
@@ -106,18 +106,6 @@ def _call(e: Event) -> Bar:
     if d.get("error"):
         title += f" · failed: {d['error']}"
     return Bar(start, start + ms / 1000, e.agent, f"{model} {duration(ms)}", title, cls)
-
-
-def _started(value: object, end: float, ms: float) -> float:
-    """When a call started: its recorded start, unless that is missing or after its end."""
-    if isinstance(value, str):
-        try:
-            start = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            start = None
-        if start is not None and start <= end:
-            return start
-    return end - ms / 1000
 
 
 def _verification(verdict: Event, executions: list[Event], previous: Event | None) -> list[Bar]:
