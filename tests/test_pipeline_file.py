@@ -201,7 +201,7 @@ BAD = [
     pytest.param(
         "version: 1\ntasks:\n  - fine\n  - 42\n",
         "p.yaml:4: tasks[1]: expected a task: text, or a mapping with prompt, entry_point, "
-        "examples, tests (got 42)",
+        "examples, tests, files (got 42)",
         id="task-type",
     ),
     pytest.param(
@@ -310,7 +310,7 @@ def test_several_problems_are_all_reported_in_line_order() -> None:
         "p.yaml:4: candidatse: unknown key; did you mean 'candidates'?",
         "p.yaml:5: repair_rounds: Input should be greater than or equal to 0 (got -1)",
         "p.yaml:8: tasks[0].bad: unknown key; expected one of: prompt, entry_point, examples, "
-        "tests, limits, id",
+        "tests, limits, files, id",
     ]
     assert str(caught.value).splitlines() == caught.value.problems
 
@@ -438,7 +438,7 @@ def test_json_schema_describes_the_file() -> None:
 
 
 # -- the examples -----------------------------------------------------------------------------
-EXAMPLE_NAMES = ["sine_wave", "golden_ratio", "longest_run", "sales_by_region"]
+EXAMPLE_NAMES = ["sine_wave", "golden_ratio", "longest_run", "sales_by_region", "sales_report"]
 
 
 def _module(path: Path) -> ModuleType:

@@ -46,6 +46,7 @@ from .errors import (
 )
 from .runlog.cli import runs_app
 from .sandbox import DEFAULT_PRELOAD, Limits, Sandbox
+from .sandbox.inputs import DEFAULT_MAX_INPUT_MB, scan_inputs
 from .sandbox.launch import Isolation
 from .solve_cli import IsolationOpt, config_app, run_command, solve_command
 from .terminal import printable
@@ -177,6 +178,14 @@ def sandbox_run(
         typer.Option("--save-artifacts", metavar="DIR", help="Write the job's artifacts to DIR."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--file",
+            metavar="PATH",
+            help="An input file or folder the job finds in its work dir, read-only (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Run FILE.py in a fresh sandbox job; exit with the job's status (124 on timeout).
 
@@ -186,6 +195,7 @@ def sandbox_run(
     """
     code = _read_source(file)
     limits = _limits(timeout=timeout, memory=memory)
+    scan_inputs(inputs or [], max_mb=DEFAULT_MAX_INPUT_MB)  # before the sandbox starts
     with _warnings_to(_stderr()):
         sandbox = Sandbox(
             limits,
@@ -196,7 +206,8 @@ def sandbox_run(
         )
         sandbox.start()
     with sandbox:
-        result = sandbox.run(code)
+        staged = sandbox.input_files(inputs) if inputs else None
+        result = sandbox.run(code, inputs=staged)
     saved = save_to(result.artifacts, save_artifacts) if save_artifacts is not None else {}
     if as_json:
         print(json.dumps(result_json(result, saved), indent=2))

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .limits import Limits
 from .models import ModelConfig
 from .models.config import display_url
+from .sandbox.inputs import DEFAULT_MAX_INPUT_MB
 
 
 class _Strict(BaseModel):
@@ -75,6 +76,9 @@ class PipelineConfig(_Strict):
     allow_imports: list[str] = Field(default_factory=list)
     isolation: Literal["bwrap", "process"] = "bwrap"
     sandbox_pool: int = Field(4, ge=1, le=64)
+    input_mb: int = Field(
+        DEFAULT_MAX_INPUT_MB, ge=1, description="the most a task's input files may hold, in MB"
+    )
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     verify: VerifyConfig = Field(default_factory=VerifyConfig)
     optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -111,6 +112,9 @@ class Task(BaseModel):
     `examples` and `tests` are trusted: a candidate that fails one is out. Doctest lines
     (`>>> f(1)` and the expected value on the next line) and `assert` lines in the prompt count
     as examples too.
+
+    `files` are the user's input files and folders: every job the task runs finds each in its
+    work dir under its own name, read-only (a copy made when the run starts).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -122,6 +126,9 @@ class Task(BaseModel):
     )
     tests: str = Field("", description="trusted test code: asserts, test_* functions, check()")
     limits: Limits = Field(default_factory=lambda: Limits(timeout_s=10.0))
+    files: list[Path] = Field(
+        default_factory=list, description="input files and folders, read-only in every job"
+    )
     id: str | None = None
 
 

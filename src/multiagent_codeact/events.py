@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 EventKind = Literal[
     "run_started",
+    "input_files",  # the files every job of the run is given (name, bytes)
     "model_call",
     "message",
     "candidate",

@@ -13,7 +13,8 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from .agents.feedback import feedback_for, feedback_for_reply, needs_repair
 from .agents.parsing import ParsedReply, parse_coder_reply, parse_judge_reply, parse_tests_reply
 from .config import PipelineConfig
 from .domain import AgentUsage, Candidate, Solution, Task, Verdict
-from .errors import MCAError
+from .errors import InputFileError, MCAError
 from .events import Recorder, Sink
 from .fatal import ends_run, gather_or_cancel, run_failed
 from .models import (
@@ -40,6 +41,7 @@ from .models import (
 )
 from .optimize.report import OptimizationReport
 from .sandbox import Sandbox
+from .sandbox.inputs import scan_inputs
 from .sandbox.policy import PRESET_LIBRARIES as PRESETS
 from .sandbox.policy import installed_presets
 from .task_text import entry_point_in
@@ -96,7 +98,8 @@ async def asolve(
     run_id: str | None = None,
 ) -> Solution:
     """Solve `task` with checked code. Raises only for what the caller must fix (no model
-    configured, an empty task, a run folder that cannot be created, a broken model endpoint:
+    configured, an empty task, an input file that is missing or too large (InputFileError),
+    a run folder that cannot be created, a broken model endpoint:
     a `ModelError` with `ends_run`, raised at the first call that shows it, with `run_id`
     set); everything else that goes wrong during the run is in the Solution.
 
@@ -106,6 +109,8 @@ async def asolve(
     """
     cfg = _config(config)
     the_task = as_task(task)
+    # Before any model is asked: a missing input file is the caller's to fix, not a hard task.
+    scan_inputs(the_task.files, max_mb=sandbox.input_mb if sandbox is not None else cfg.input_mb)
     models = resolve_models(cfg, model)
     secrets = [v for m in models.values() if (v := os.environ.get(m.api_key_env))]
     recorder = Recorder(run_id or new_run_id(), sinks, secrets=secrets)
@@ -130,11 +135,13 @@ async def asolve(
                 pool_size=cfg.sandbox_pool,
                 allow_imports=cfg.allow_imports,
                 isolation=cfg.isolation,
+                input_mb=cfg.input_mb,
             ) as own:
                 solution = await run.execute(own)
     except BaseException as exc:  # Ctrl-C, cancellation, a sandbox that cannot start
         if writer is not None:
-            broken = ends_run(exc)  # a broken model endpoint: the run failed, not interrupted
+            # A broken model endpoint or input file: the run failed, it was not interrupted.
+            broken = ends_run(exc) or isinstance(exc, InputFileError)
             writer.abort(
                 f"{type(exc).__name__}: {exc}", status="failed" if broken else "interrupted"
             )
@@ -206,6 +213,7 @@ class _Run:
     stopped: str | None = None  # why no more model calls are made (budget spent)
     adjudications: int = 0  # test-designer calls made to settle disputes
     clients: list[MeteredChatClient] = field(default_factory=list)
+    brief: str = ""  # the task as the agents read it: its prompt and its input files
 
     def __post_init__(self) -> None:
         b = self.cfg.budget
@@ -214,6 +222,7 @@ class _Run:
         # connection pool: a transport per agent would cost 30-50 ms each before the first call.
         self.limiter = Limiter(self.models["coder"].max_concurrency)
         self.http = openai.DefaultAsyncHttpxClient()
+        self.brief = self.task.prompt
 
     def _client(self, model: ModelConfig, agent: str, sample: int = 0) -> MeteredChatClient:
         client = make_client(
@@ -232,8 +241,11 @@ class _Run:
             models={role: m.model for role, m in self.models.items()},
         )
         try:
-            solution = await self._solve(sandbox)
+            async with self._given_inputs(sandbox) as box:
+                solution = await self._solve(box)
         except MCAError as exc:  # a sandbox that cannot start, and the like
+            if isinstance(exc, InputFileError):  # gone or changed since the check: the caller's
+                raise
             if ends_run(exc):  # a broken model endpoint: for the caller to fix, so raised
                 run_failed(exc, self.recorder, usage=self._usage_json())
                 raise
@@ -254,6 +266,26 @@ class _Run:
             duration_ms=solution.duration_ms,
         )
         return solution
+
+    @asynccontextmanager
+    async def _given_inputs(self, sandbox: Sandbox) -> AsyncIterator[Sandbox]:
+        """The sandbox whose every job finds the task's input files (copied in once, removed
+        when the run ends), and the brief that tells the agents of them."""
+        if not self.task.files:
+            yield sandbox
+            return
+        staged = await asyncio.to_thread(sandbox.input_files, self.task.files)
+        try:
+            listing = staged.describe()
+            self.brief = f"{self.task.prompt.rstrip()}\n\n{prompt('input_files', listing=listing)}"
+            self.recorder.emit(
+                "input_files",
+                files=[{"name": name, "size": size} for name, size in staged.files],
+                total_bytes=staged.total_bytes,
+            )
+            yield sandbox.with_inputs(staged)
+        finally:
+            await asyncio.to_thread(staged.close)
 
     # -- the rounds -----------------------------------------------------------------------
     async def _solve(self, sandbox: Sandbox) -> Solution:
@@ -366,7 +398,7 @@ class _Run:
         label = f"test_designer.adjudicate{self.adjudications}"
         conversation = Conversation(label, client, prompt("adjudicate"), self.recorder)
         try:
-            text = await conversation.say(f"Task:\n{self.task.prompt}\n\nDisagreements:\n{lines}")
+            text = await conversation.say(f"Task:\n{self.brief}\n\nDisagreements:\n{lines}")
         except BudgetExceededError as exc:
             self.stopped = f"budget spent: {exc}"
             return None
@@ -433,7 +465,7 @@ class _Run:
         )
 
     def _coder_message(self, slot: _Slot) -> str:
-        return f"Task:\n{self.task.prompt}\n\nApproach: {slot.strategy}"
+        return f"Task:\n{self.brief}\n\nApproach: {slot.strategy}"
 
     def _repair_message(self, slot: _Slot, report: VerificationReport | None) -> str:
         if slot.candidate is None or report is None:
@@ -498,7 +530,7 @@ class _Run:
         system = prompt("test_designer", shape=self._shape())
         conversation = Conversation("test_designer", client, system, self.recorder)
         try:
-            text = await conversation.say(f"Task:\n{self.task.prompt}")
+            text = await conversation.say(f"Task:\n{self.brief}")
         except Exception as exc:
             if ends_run(exc):
                 raise
@@ -607,7 +639,7 @@ class _Run:
         client = self._client(self.models["judge"], "judge")
         conversation = Conversation("judge", client, prompt("judge"), self.recorder)
         message = (
-            f"Task:\n{self.task.prompt}\n\nProgram:\n```python\n{selected.code}\n```\n\n"
+            f"Task:\n{self.brief}\n\nProgram:\n```python\n{selected.code}\n```\n\n"
             f"Printed output:\n{stdout[-2000:] or '(nothing)'}\n\nresult = {result!r}"[:12000]
         )
         try:

@@ -78,7 +78,7 @@ class PipelineFileSchema(PipelineConfig):
     tasks: list[TaskEntry] = Field(
         default_factory=list,
         description="tasks to solve, in order: text, or a mapping with prompt, entry_point, "
-        "examples, tests, limits, id",
+        "examples, tests, files (relative to this file), limits, id",
     )
     task: TaskEntry | None = Field(None, description="a single task; instead of `tasks`")
 
@@ -160,7 +160,17 @@ def parse_pipeline(
     settings = {k: v for k, v in tree.data.items() if k not in _TASK_KEYS}
     config = PipelineConfig.model_validate(settings)
     tasks = [parsed.task] if parsed.task is not None else list(parsed.tasks)
+    tasks = [_files_from(t, path.parent if path is not None else Path.cwd()) for t in tasks]
     return PipelineFile(path=path or Path(name), config=config, tasks=tasks, source=tree.raw)
+
+
+def _files_from(task: Task, folder: Path) -> Task:
+    """A task's `files:` as written are relative to the pipeline file's folder, not to
+    wherever `mcodeact run` is started."""
+    if not task.files:
+        return task
+    files = [folder / f.expanduser() for f in task.files]  # an absolute path stays as it is
+    return task.model_copy(update={"files": files})
 
 
 def pipeline_json_schema() -> dict[str, Any]:
@@ -254,7 +264,8 @@ def _problem(err: ErrorDetails, path: KeyPath, tree: YamlTree, name: str) -> tup
     if kind == "model_type":
         if path[:1] in (("tasks",), ("task",)):
             message = (
-                "expected a task: text, or a mapping with prompt, entry_point, examples, tests"
+                "expected a task: text, or a mapping with prompt, entry_point, examples, tests, "
+                "files"
             )
         else:
             message = "expected a mapping of settings"

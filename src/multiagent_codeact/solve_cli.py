@@ -62,6 +62,14 @@ ScriptedOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the solutions as JSON on stdout.")]
+FileOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--file",
+        metavar="PATH",
+        help="An input file or folder: every job finds it in its work dir, read-only (repeatable).",
+    ),
+]
 OptimizeOpt = Annotated[
     bool,
     typer.Option(
@@ -171,6 +179,7 @@ def solve_command(
         Path | None,
         typer.Option("--tests", metavar="FILE.py", help="Trusted tests: asserts or test_*()."),
     ] = None,
+    files: FileOpt = None,
     scripted: ScriptedOpt = None,
     optimize: OptimizeOpt = False,
     isolation: IsolationOpt = None,
@@ -201,6 +210,7 @@ def solve_command(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="TASK") from None
     the_task = with_task_options(the_task, entry_point, examples or [], tests_file)
+    the_task = _with_files(the_task, files)
     raise typer.Exit(_execute(cfg, [the_task], scripted, as_json, runs_dir, single=True))
 
 
@@ -208,6 +218,14 @@ def run_command(
     pipeline_file: Annotated[
         Path, typer.Argument(metavar="PIPELINE.yaml", help="Settings and tasks.")
     ],
+    files: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--file",
+            metavar="PATH",
+            help="An input file or folder given to every task, read-only (repeatable).",
+        ),
+    ] = None,
     scripted: ScriptedOpt = None,
     optimize: OptimizeOpt = False,
     isolation: IsolationOpt = None,
@@ -221,11 +239,16 @@ def run_command(
     if not pipeline.tasks:
         raise InputFileError(
             f"{pipeline_file}: no tasks to run; add 'tasks:' with one task per item "
-            "(text, or a mapping with prompt, entry_point, examples, tests)"
+            "(text, or a mapping with prompt, entry_point, examples, tests, files)"
         )
     cfg = _with_isolation(_with_optimizer(pipeline.config, optimize), isolation)
-    status = _execute(cfg, pipeline.tasks, scripted, as_json, runs_dir, single=False)
+    tasks = [_with_files(t, files) for t in pipeline.tasks]
+    status = _execute(cfg, tasks, scripted, as_json, runs_dir, single=False)
     raise typer.Exit(status)
+
+
+def _with_files(task: Task, files: list[Path] | None) -> Task:
+    return task.model_copy(update={"files": [*task.files, *files]}) if files else task
 
 
 # -- the work -------------------------------------------------------------------------------
@@ -240,7 +263,10 @@ def _execute(
 ) -> int:
     """Solve the tasks one after another in one sandbox, with progress; print; exit status."""
     from .runlog.store import RunStore
+    from .sandbox.inputs import scan_inputs
 
+    for task in tasks:  # a missing input file ends it here, before the sandbox or a model
+        scan_inputs(task.files, max_mb=cfg.input_mb)
     err = _stderr()
     with ExitStack() as stack:
         cfg = _offline(stack, cfg, scripted, err)
@@ -289,6 +315,7 @@ async def _solve_all(
         pool_size=cfg.sandbox_pool,
         allow_imports=cfg.allow_imports,
         isolation=cfg.isolation,
+        input_mb=cfg.input_mb,
     )
     async with sandbox:
         for task, watcher in zip(tasks, progress, strict=True):

@@ -111,8 +111,8 @@ async def time_programs(
     }
     limits = sandbox.limits.model_copy(update={"timeout_s": budget_s + JOB_SLACK_S, "cpu_s": None})
     files: dict[str, str | bytes] = {
-        "payload.json": json.dumps(payload, allow_nan=False),
-        "harness.bin": timing_code(),
+        ".mca-payload.json": json.dumps(payload, allow_nan=False),
+        ".mca-harness.bin": timing_code(),
     }
     imports = source_imports(*programs)  # the harness execs them: their imports pick the worker
     result = await sandbox.arun(BOOTSTRAP, files=files, limits=limits, imports=imports)

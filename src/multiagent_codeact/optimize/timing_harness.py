@@ -239,8 +239,8 @@ def _why(kind: str, value: Any) -> str:
 def timing_main() -> None:
     if hasattr(sys, "set_int_max_str_digits"):
         sys.set_int_max_str_digits(0)
-    with open("payload.json", encoding="utf-8") as f:
+    with open(".mca-payload.json", encoding="utf-8") as f:
         payload = json.load(f)
-    for name in ("payload.json", "harness.bin"):
+    for name in (".mca-payload.json", ".mca-harness.bin"):
         os.unlink(name)
     TimingHarness(payload).main()

@@ -282,12 +282,21 @@ def _bench_task(d: Mapping[str, Any], agent: str) -> _Out:
     return agent, " · ".join(parts), _VERDICT_TONE.get(status, "bad"), details
 
 
+def _input_files(d: Mapping[str, Any], agent: str) -> _Out:
+    files = [f for f in d.get("files") or [] if isinstance(f, dict)]
+    names = ", ".join(str(f.get("name", "?")) for f in files[:4])
+    more = f" and {len(files) - 4} more" if len(files) > 4 else ""
+    size = int(as_float(d.get("total_bytes")))
+    return agent, f"{plural(len(files), 'input file')} ({size:,} bytes): {names}{more}", "", []
+
+
 def _other(d: Mapping[str, Any], agent: str) -> _Out:
     return agent, clip(dict(d), 100), "", []
 
 
 _DESCRIBERS = {
     "run_started": _run_started,
+    "input_files": _input_files,
     "message": _message,
     "model_call": _model_call,
     "candidate": _candidate,

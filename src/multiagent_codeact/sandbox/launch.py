@@ -26,6 +26,7 @@ Isolation = Literal["bwrap", "process"]
 
 JAIL_SRC = Path(__file__).with_name("jail")
 JAIL_MOUNT = "/opt/mca"
+INPUT_MOUNT = f"{JAIL_MOUNT}/inputs"  # the host's input root (sandbox/inputs.py), read-only
 WORK_ROOT = "/tmp/mca/jobs"
 MPL_DIR = "/tmp/mca/mpl"
 SANDBOX_UID = 1000
@@ -201,6 +202,7 @@ def plan(
     pool_size: int,
     disk_files: int = DEFAULT_DISK_FILES,
     per_job: bool = True,
+    input_root: str | None = None,
 ) -> LaunchPlan:
     """How to start the jail. `per_job=False` forces the shared-uid layout that non-root hosts
     get (one tmpfs and one uid for all jobs); tests use it to cover that layout on root hosts."""
@@ -212,6 +214,7 @@ def plan(
             disk_files=disk_files,
             pool_size=pool_size,
             per_job=per_job and os.geteuid() == 0,
+            input_root=input_root,
         )
     return _plan_process(
         preload=preload,
@@ -219,7 +222,13 @@ def plan(
         pool_size=pool_size,
         disk_mb=disk_mb,
         disk_files=disk_files,
+        input_root=input_root,
     )
+
+
+def input_mount(isolation: Isolation, input_root: str) -> str:
+    """Where jobs see the input root: bound at INPUT_MOUNT in the jail, as it is without one."""
+    return INPUT_MOUNT if isolation == "bwrap" else input_root
 
 
 def _plan_bwrap(
@@ -230,6 +239,7 @@ def _plan_bwrap(
     disk_files: int,
     pool_size: int,
     per_job: bool,
+    input_root: str | None,
 ) -> LaunchPlan:
     bwrap = find_bwrap()
     python = os.path.realpath(sys.executable)
@@ -244,6 +254,8 @@ def _plan_bwrap(
     binds += [(f, f) for f in SYSTEM_FILES if os.path.isfile(f)]
     binds += [(p, p) for p in interpreter_paths() if not _contained(p, libs)]
     binds.append((str(JAIL_SRC), f"{JAIL_MOUNT}/jail"))
+    if input_root is not None:
+        binds.append((input_root, INPUT_MOUNT))
 
     read_paths = [dst for _, dst in binds] + [d for _, d in links]
     read_paths += ["/dev", "/proc", MPL_DIR]
@@ -329,6 +341,7 @@ def _plan_process(
     pool_size: int,
     disk_mb: int,
     disk_files: int,
+    input_root: str | None,
 ) -> LaunchPlan:
     """No namespaces: a plain child process with rlimits, Landlock and seccomp per job."""
     home = tempfile.mkdtemp(prefix="mca-process-")
@@ -336,6 +349,8 @@ def _plan_process(
     mpl = os.path.join(home, "mpl")
     read_paths = [*interpreter_paths(), *SYSTEM_LIB_DIRS, *SYSTEM_FILES, str(JAIL_SRC), mpl]
     read_paths += ["/dev", "/proc"]
+    if input_root is not None:
+        read_paths.append(input_root)
     config = server_config(
         work_root=work_root,
         read_paths=[p for p in read_paths if os.path.exists(p) or p == mpl],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from typing import Any
 
 from ..domain import Candidate, Task
@@ -40,12 +41,13 @@ async def averify(
     """Cross-check `candidates` for `task` by execution and pick one, or abstain.
 
     Without a `sandbox`, one is started for this call and closed after it; pass one to share
-    its warm workers across calls. `generated_tests` are test suites written apart from any
-    candidate (by a test designer): scored like the candidates' own tests, not trusted as
-    filters; `adjudicated_tests` are the designer's answers on inputs where rival behaviours
-    disagreed (each suite one judgement). `inputs` replaces the Hypothesis draw (see
-    `task_input_plan`, which a caller can draw from while it waits for candidates); argument
-    values from the tests are added either way.
+    its warm workers across calls. The task's `files` are given to every job (copied in for
+    this call, unless `sandbox` is a view that gives them already). `generated_tests` are test
+    suites written apart from any candidate (by a test designer): scored like the candidates'
+    own tests, not trusted as filters; `adjudicated_tests` are the designer's answers on inputs
+    where rival behaviours disagreed (each suite one judgement). `inputs` replaces the
+    Hypothesis draw (see `task_input_plan`, which a caller can draw from while it waits for
+    candidates); argument values from the tests are added either way.
     Candidates that fail one of the task's own examples or tests are not called on the inputs
     (they are out already) unless `call_rejected` (for baselines that need every behaviour).
     Bad candidates (code that does not parse, the wrong
@@ -57,23 +59,23 @@ async def averify(
     if len(set(ids)) != len(ids):
         raise ValueError(f"candidate ids must be unique, got {ids}")
     params = params or ScoringParams(threshold=threshold)
-    if sandbox is None:
-        async with Sandbox(task.limits, pool_size=min(4, len(candidates))) as own:
-            return await averify(
-                task, candidates, sandbox=own, n_inputs=n_inputs,
-                call_timeout_s=call_timeout_s, params=params, seed=seed,
-                generated_tests=generated_tests, inputs=inputs, call_rejected=call_rejected,
-                adjudicated_tests=adjudicated_tests,
-            )  # fmt: skip
-    started = time.perf_counter()
-    matrix, timings = await execute(
-        task, candidates, sandbox=sandbox, n_inputs=n_inputs, call_timeout_s=call_timeout_s,
-        seed=seed, generated_tests=generated_tests, inputs=inputs, call_rejected=call_rejected,
-        adjudicated_tests=adjudicated_tests,
-    )  # fmt: skip
-    executed_at = time.perf_counter()
-    report = decide(matrix, params)
-    done = time.perf_counter()
+    async with AsyncExitStack() as stack:
+        if sandbox is None:
+            own = Sandbox(task.limits, pool_size=min(4, len(candidates)))
+            sandbox = await stack.enter_async_context(own)
+        if task.files and sandbox.inputs is None:  # (the pipeline's sandbox gives them already)
+            staged = await asyncio.to_thread(sandbox.input_files, task.files)
+            stack.push_async_callback(asyncio.to_thread, staged.close)
+            sandbox = sandbox.with_inputs(staged)
+        started = time.perf_counter()
+        matrix, timings = await execute(
+            task, candidates, sandbox=sandbox, n_inputs=n_inputs, call_timeout_s=call_timeout_s,
+            seed=seed, generated_tests=generated_tests, inputs=inputs,
+            call_rejected=call_rejected, adjudicated_tests=adjudicated_tests,
+        )  # fmt: skip
+        executed_at = time.perf_counter()
+        report = decide(matrix, params)
+        done = time.perf_counter()  # before a sandbox of its own is closed
     timings["scoring"] = (done - executed_at) * 1000
     evidence = report.evidence.model_copy(update={"timings_ms": timings})
     return report.model_copy(update={"evidence": evidence, "duration_ms": (done - started) * 1000})

@@ -1019,8 +1019,8 @@ def _short(value: Any, limit: int = 300) -> str:
 def harness_main() -> None:
     if hasattr(sys, "set_int_max_str_digits"):
         sys.set_int_max_str_digits(0)  # huge integer results must encode, not raise
-    with open("payload.json", encoding="utf-8") as f:
+    with open(".mca-payload.json", encoding="utf-8") as f:
         payload = json.load(f)
-    for name in ("payload.json", "harness.bin"):
+    for name in (".mca-payload.json", ".mca-harness.bin"):
         os.unlink(name)  # input, not artifacts worth returning
     Judge(payload).main()

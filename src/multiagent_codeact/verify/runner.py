@@ -122,7 +122,7 @@ def same_outcome(
 # and marshal is always loaded (the import system needs it), so no allowlist entry is needed.
 BOOTSTRAP = (
     "import sys\n"
-    "with open('harness.bin', 'rb') as f:\n"
+    "with open('.mca-harness.bin', 'rb') as f:\n"
     "    exec(sys.modules['marshal'].loads(f.read()))\n"
 )
 HARNESS_MODULES = frozenset(
@@ -214,7 +214,7 @@ async def run_program(
         }
     )
     body = json.dumps(payload, allow_nan=False)
-    files: dict[str, str | bytes] = {"payload.json": body, "harness.bin": harness_code()}
+    files: dict[str, str | bytes] = {".mca-payload.json": body, ".mca-harness.bin": harness_code()}
     # The harness execs the candidate and the tests: what they import decides the worker.
     tested = [g.setup for g in groups] + [c.src for g in groups for c in g.cases]
     imports = source_imports(code, *tested)

@@ -25,6 +25,7 @@ from .parts import (
     highlight,
     num,
     pre,
+    size,
     str_or_none,
     tokens,
 )
@@ -40,6 +41,16 @@ def describe(e: Event) -> tuple[str, str]:
         return describe(d)
     text = json.dumps(d, indent=2, default=str)
     return esc(gist(text, 140)), pre(text, "text")
+
+
+def _input_files(d: dict[str, Any]) -> tuple[str, str]:
+    files = [f for f in d.get("files") or [] if isinstance(f, dict)]
+    names = ", ".join(str(f.get("name")) for f in files[:5])
+    more = f" and {len(files) - 5} more" if len(files) > 5 else ""
+    total = size(int(num(d.get("total_bytes")) or 0))
+    head = f"{len(files)} input file{'' if len(files) == 1 else 's'} ({total}): {names}{more}"
+    listing = "\n".join(f"{f.get('name')}  {size(int(num(f.get('size')) or 0))}" for f in files)
+    return esc(head), pre(listing, "text")
 
 
 def _message(d: dict[str, Any]) -> tuple[str, str]:
@@ -183,6 +194,7 @@ _DESCRIBE: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
     "judge": _judge,
     "error": lambda d: (error(f"{d.get('type')}: {d.get('message')}"), ""),
     "run_started": _run_started,
+    "input_files": _input_files,
     "run_finished": _run_finished,
     "optimization": _optimization,
 }

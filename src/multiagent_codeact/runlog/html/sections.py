@@ -4,11 +4,25 @@ the answer (result, output, plots) and the final code."""
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 import mimetypes
 
 from .markdown import render_markdown
-from .parts import badge, details, duration, esc, gist, highlight, scroll, size, total_cost, vclass
+from .parts import (
+    badge,
+    details,
+    duration,
+    esc,
+    gist,
+    highlight,
+    num,
+    scroll,
+    size,
+    total_cost,
+    vclass,
+)
 from .run import Run
 
 __all__ = ["answer_section", "code_section", "sticky", "summary_section"]
@@ -66,6 +80,14 @@ def summary_section(run: Run, caught: str) -> str:
     if problem:
         out.append(f'<p class="error">{esc(problem)}</p>')
     out.append(f'<h2>Task</h2><pre class="text">{esc(run.prompt)}</pre>')
+    given = [f for f in run.last("input_files").get("files") or [] if isinstance(f, dict)]
+    if given:
+        listed = ", ".join(
+            f"<code>{esc(f.get('name'))}</code> ({size(int(num(f.get('size')) or 0))})"
+            for f in given[:20]
+        )
+        more = f" and {len(given) - 20} more" if len(given) > 20 else ""
+        out.append(f"<p>Input files, read-only in every job: {listed}{more}</p>")
     task = sol.task.model_dump(mode="json") if sol else m.task
     if task.get("entry_point"):
         out.append(f"<p>Entry point: <code>{esc(task['entry_point'])}</code></p>")
@@ -130,7 +152,7 @@ def answer_section(run: Run) -> str:
 
 def _artifacts(run: Run) -> str:
     mimes = {a.name: a.mime_type for a in run.solution.artifacts} if run.solution else {}
-    figures, rows = [], []
+    figures, rows, tables = [], [], []
     for name, data in run.files.items():
         image = _image_mime(data)
         if image is not None:
@@ -142,12 +164,15 @@ def _artifacts(run: Run) -> str:
             continue
         mime = mimes.get(name) or mimetypes.guess_type(name)[0] or "application/octet-stream"
         rows.append(f"<tr><td>{esc(name)}</td><td>{esc(mime)}</td><td>{size(len(data))}</td></tr>")
+        if mime == "text/csv":
+            tables.append(_csv_preview(name, data))
     for name in run.manifest.artifacts:
         if name not in run.files:
             rows.append(f'<tr><td>{esc(name)}</td><td colspan="2" class="muted">missing</td></tr>')
     out = []
     if figures:
         out.append(f'<h3>Plots</h3><div class="figures">{"".join(figures)}</div>')
+    out += tables
     if rows:
         out.append(
             "<h3>Other artifacts</h3>"
@@ -157,6 +182,39 @@ def _artifacts(run: Run) -> str:
             )
         )
     return "\n".join(out)
+
+
+CSV_PREVIEW_ROWS = 20
+
+
+def _csv_preview(name: str, data: bytes) -> str:
+    """The first rows of a table the code wrote, so the report shows the data, not a size."""
+    try:
+        rows = list(_first_rows(data.decode("utf-8"), CSV_PREVIEW_ROWS + 2))
+    except (UnicodeDecodeError, csv.Error):
+        return ""
+    if not rows:
+        return ""
+    head, body = rows[0], rows[1 : CSV_PREVIEW_ROWS + 1]
+    cut = len(rows) > CSV_PREVIEW_ROWS + 1
+    cells = "".join(
+        "<tr>" + "".join(f"<td>{esc(gist(c, 80))}</td>" for c in row) + "</tr>" for row in body
+    )
+    note = f'<p class="muted">the first {CSV_PREVIEW_ROWS} rows</p>' if cut else ""
+    return (
+        f"<h3>{esc(name)}</h3>"
+        + scroll(
+            "<table><thead><tr>"
+            + "".join(f"<th>{esc(gist(c, 40))}</th>" for c in head)
+            + f"</tr></thead><tbody>{cells}</tbody></table>"
+        )
+        + note
+    )
+
+
+def _first_rows(text: str, n: int) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text))
+    return [row for _, row in zip(range(n), reader, strict=False)]
 
 
 def code_section(run: Run) -> str:

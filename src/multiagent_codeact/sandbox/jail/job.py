@@ -130,6 +130,7 @@ def _work(env: JobEnv, slot: Slot, out_w: int, err_w: int, res_w: int, ctl_r: in
     report: dict[str, Any] = {"layers": layers, "exit_code": 0}
     try:
         inputs = _write_inputs(spec.get("files") or {})
+        _link_inputs(spec.get("inputs") or {})
     except (OSError, ValueError) as exc:
         report.update(exit_code=1, error={"type": "InvalidInput", "message": str(exc)})
         _write_report(report)
@@ -194,6 +195,15 @@ def _write_inputs(files: Mapping[str, str]) -> dict[str, str]:
     return digests
 
 
+def _link_inputs(links: Mapping[str, str]) -> None:
+    """The user's input files, each linked into the work dir under its name (read-only: the
+    staged copy is a read-only mount; a link is never collected as an artifact)."""
+    for name, target in links.items():
+        if "/" in name or name in ("", ".", "..") or not target.startswith("/"):
+            raise ValueError(f"input {name!r} -> {target!r} must be a plain name and a path")
+        os.symlink(target, name)
+
+
 def _become(uid: int) -> None:
     """Switch to the job's own uid for good; the kernel drops every capability with it."""
     os.setgroups([])
@@ -232,7 +242,7 @@ def _prefault() -> None:
     exec(compile("result = [i * 2 for i in range(8)]", CODE_FILENAME, "exec"), namespace)
     _store_result(report, namespace["result"])
     json.dumps(report, separators=(",", ":"), default=repr)
-    json.loads('{"code": "", "limits": {"a": 1}, "files": {}}')
+    json.loads('{"code": "", "limits": {"a": 1}, "files": {}, "inputs": {}}')
     linecache.cache.pop(CODE_FILENAME, None)
     _collect_artifacts({}, {}, 0)  # the work dir is still empty: finds nothing, sends nothing
 

@@ -13,8 +13,8 @@ workers cost a fraction, and the host sends a job there when nothing it imports 
 the same lockdown; a lean job gets the same address-space ceiling as a full one.
 
 Protocol (frames.py) on the descriptors it was started with:
-  host -> server  {"op": "run", "id", "code", "files": {name: base64}, "limits": {...},
-                   "tier": "lean" | "full"}
+  host -> server  {"op": "run", "id", "code", "files": {name: base64},
+                   "inputs": {name: path in the jail}, "limits": {...}, "tier": "lean" | "full"}
                   {"op": "cancel", "id"}
   server -> host  {"op": "ready", "info"} once, then {"op": "done", "id", "result"} per job
 """
@@ -349,7 +349,12 @@ class Server:
         # memory_mb is what a job may add to the warm interpreter, lean or not: a lean job that
         # imports numpy after all must fit where a full one would.
         limits = {**msg["limits"], "nproc_base": base, "vsize_floor": self.vsize_floor}
-        spec = {"code": msg["code"], "files": msg.get("files") or {}, "limits": limits}
+        spec = {
+            "code": msg["code"],
+            "files": msg.get("files") or {},
+            "inputs": msg.get("inputs") or {},
+            "limits": limits,
+        }
         started = time.monotonic()
         j = Job(
             id=int(msg["id"]),
