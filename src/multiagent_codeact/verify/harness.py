@@ -28,6 +28,8 @@ is marked `in_process`: evidence the candidate could have forged, reported as su
 for the optimizer's timing harness, which measures speed, not correctness.
 """
 
+import base64
+import hashlib
 import json
 import os
 import signal
@@ -49,6 +51,9 @@ CALL_LOG = 3  # calls a failing test reports, with what they returned
 BACKSTOP_S = 0.5  # the judge's margin over the candidate process's own per-call timer
 CRASHED = "Crashed: the candidate's process died during the call"  # a call's "exception"
 ADAPTIVE_FACTOR, ADAPTIVE_FLOOR_S = 30.0, 0.15  # see CandidateServer.calls
+# Files a computation task's code writes are outputs, compared like `result`: each travels whole
+# up to WRITTEN_FILE_BYTES (WRITTEN_TOTAL_BYTES in all), a larger one as its digest.
+WRITTEN_FILE_BYTES, WRITTEN_TOTAL_BYTES, WRITTEN_FILES = 1_000_000, 4_000_000, 100
 _BUILTINS = sys.modules["builtins"]
 
 
@@ -633,6 +638,7 @@ class Judge:
                 record["has_result"] = "result" in data
                 if "result" in data:
                     record["result"] = json.loads(cap_encoded(data["result"], self.max_chars))
+                record["files"] = written_files()
         self.emit(record)
         return "error" not in record
 
@@ -1014,6 +1020,38 @@ def _short(value: Any, limit: int = 300) -> str:
     except Exception as exc:
         text = f"<repr failed: {type(exc).__name__}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def written_files() -> list[dict[str, Any]]:
+    """What the candidate wrote into the work dir while it loaded: its output files. The input
+    links, the harness's own files and dot-files (caches) are not among them."""
+    out: list[dict[str, Any]] = []
+    budget = WRITTEN_TOTAL_BYTES
+    for root, dirs, files in os.walk("."):
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and not os.path.islink(os.path.join(root, d))
+        )
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            if name.startswith(".") or os.path.islink(path) or len(out) >= WRITTEN_FILES:
+                continue
+            try:
+                with open(path, "rb") as f:
+                    data = f.read(WRITTEN_FILE_BYTES + 1)
+                    entry: dict[str, Any] = {"name": os.path.relpath(path, "."), "size": len(data)}
+                    if len(data) <= min(WRITTEN_FILE_BYTES, budget):
+                        budget -= len(data)
+                        entry["data"] = base64.b64encode(data).decode("ascii")
+                    else:
+                        digest = hashlib.sha256(data)
+                        for chunk in iter(lambda: f.read(1 << 20), b""):
+                            digest.update(chunk)
+                            entry["size"] += len(chunk)
+                        entry["sha256"] = digest.hexdigest()
+            except OSError:
+                continue
+            out.append(entry)
+    return out
 
 
 def harness_main() -> None:

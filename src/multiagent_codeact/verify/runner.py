@@ -22,6 +22,7 @@ from ..domain import ExecError, ExecResult
 from ..sandbox import Sandbox
 from ..sandbox.tiers import source_imports
 from . import codec
+from .outputs import written_files
 from .testcases import TestGroup
 
 CallKind = Literal["value", "raised", "timeout", "skipped"]
@@ -74,6 +75,7 @@ class ProgramRun(BaseModel):
     load_error: ExecError | None = None
     output: str = Field("", description="what the code printed while loading (capped)")
     result: CallOutcome | None = None  # the `result` variable, for computation tasks
+    files: dict[str, str] | None = None  # what a computation task's code wrote (outputs.py)
     outputs: list[CallOutcome] = Field(default_factory=list)
     tests: dict[str, TestOutcome] = Field(default_factory=dict)
     duration_ms: float = 0.0
@@ -250,6 +252,9 @@ def _collect(
         load_error=load_error,
         output=str(load.get("output", "")),
         result=_result(load) if entry_point is None and load_error is None else None,
+        files=written_files(load.get("files") or [])
+        if entry_point is None and load_error is None
+        else None,
         outputs=outputs if load_error is None else [],
         tests=tests if load_error is None else {},
         duration_ms=result.duration_ms,

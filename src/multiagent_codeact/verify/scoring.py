@@ -597,8 +597,14 @@ def _candidate_evidence(
 
 
 def _behaviour(matrix: Matrix, run: ProgramRun) -> list[CallOutcome]:
+    """What a program is compared on: its outputs on the inputs; for a computation task, its
+    `result`, and the files it writes when any program writes some (they are answers too)."""
     if matrix.entry_point is None:
-        return [run.result] if run.result is not None else []
+        if run.result is None:
+            return []
+        if not any(r.files for r in matrix.runs.values()):
+            return [run.result]
+        return [run.result, CallOutcome(kind="value", value=run.files or {})]
     return run.outputs
 
 
@@ -780,7 +786,7 @@ def _counterexamples(
 
 def _call_text(matrix: Matrix, k: int) -> str:
     if matrix.entry_point is None or not matrix.inputs:
-        return "result"
+        return "result" if k == 0 else "the files it writes"
     args = ", ".join(codec.show(a, 120) for a in matrix.inputs[k])
     return f"{matrix.entry_point}({args})"
 
