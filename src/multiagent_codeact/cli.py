@@ -48,7 +48,7 @@ from .runlog.cli import runs_app
 from .sandbox import DEFAULT_PRELOAD, Limits, Sandbox
 from .sandbox.inputs import DEFAULT_MAX_INPUT_MB, scan_inputs
 from .sandbox.launch import Isolation
-from .solve_cli import IsolationOpt, config_app, run_command, solve_command
+from .solve_cli import FileOpt, IsolationOpt, config_app, run_command, solve_command
 from .terminal import printable
 from .verify.report import VerificationReport
 
@@ -178,14 +178,7 @@ def sandbox_run(
         typer.Option("--save-artifacts", metavar="DIR", help="Write the job's artifacts to DIR."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-    inputs: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--file",
-            metavar="PATH",
-            help="An input file or folder the job finds in its work dir, read-only (repeatable).",
-        ),
-    ] = None,
+    inputs: FileOpt = None,
 ) -> None:
     """Run FILE.py in a fresh sandbox job; exit with the job's status (124 on timeout).
 

@@ -218,14 +218,7 @@ def run_command(
     pipeline_file: Annotated[
         Path, typer.Argument(metavar="PIPELINE.yaml", help="Settings and tasks.")
     ],
-    files: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--file",
-            metavar="PATH",
-            help="An input file or folder given to every task, read-only (repeatable).",
-        ),
-    ] = None,
+    files: FileOpt = None,
     scripted: ScriptedOpt = None,
     optimize: OptimizeOpt = False,
     isolation: IsolationOpt = None,
