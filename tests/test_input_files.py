@@ -4,6 +4,8 @@ real sandbox and the real openai client against a scripted server on loopback.""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -252,3 +254,18 @@ async def test_verify_alone_gives_the_task_files_to_every_candidate(
     report = await averify(task, candidates, sandbox=sandbox)
     assert report.verified, report.reasons
     assert all(c.status == "ok" for c in report.evidence.candidates)
+
+
+def test_the_input_files_benchmark_prints_every_row() -> None:
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "input_files.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--jobs", "3", "--sizes-mb", "1", "--json"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = {r["row"]: r for r in json.loads(done.stdout)}
+    assert set(rows) == {
+        "stage 1 MB", "stage folder of 1,000 files", "job, no inputs", "job, 1 file",
+        "job, folder + file", "job reads 10 MB",
+    }  # fmt: skip
+    assert all(r["median_ms"] > 0 for r in rows.values())
