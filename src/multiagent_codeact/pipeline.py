@@ -18,8 +18,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import openai
-
 from .agents.chat import Conversation, prompt, prompt_lines
 from .agents.feedback import feedback_for, feedback_for_reply, needs_repair
 from .agents.parsing import ParsedReply, parse_coder_reply, parse_judge_reply, parse_tests_reply
@@ -39,6 +37,7 @@ from .models import (
     make_client,
     resolve_model,
 )
+from .models.http import new_http_client
 from .optimize.report import OptimizationReport
 from .sandbox import Sandbox
 from .sandbox.inputs import scan_inputs
@@ -221,7 +220,7 @@ class _Run:
         # One bound on requests in flight for the whole run, whichever agent sends them, and one
         # connection pool: a transport per agent would cost 30-50 ms each before the first call.
         self.limiter = Limiter(self.models["coder"].max_concurrency)
-        self.http = openai.DefaultAsyncHttpxClient()
+        self.http = new_http_client()  # on the process's one TLS context (models/http.py)
         self.brief = self.task.prompt
 
     def _client(self, model: ModelConfig, agent: str, sample: int = 0) -> MeteredChatClient:

@@ -27,7 +27,6 @@ from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any, Literal
 
-import openai
 from autogen_core import CancellationToken
 from autogen_core.models import (
     ChatCompletionClient,
@@ -45,6 +44,7 @@ from ..errors import ModelCallError, ModelNotConfiguredError
 from .cache import ResponseCache, cache_key
 from .config import ModelConfig, display_url, read_api_key
 from .diagnose import ListModels, diagnose, list_models, scrub
+from .http import new_http_client
 from .limiter import Limiter
 from .pricing import cost_usd
 from .protocol import install_check
@@ -546,13 +546,12 @@ def make_client(
 
     Share `usage`, `budget` and `limiter` between the clients of one run to account, cap and
     bound them together. The key is read from the environment here, once. Share an
-    `http_client` (`openai.DefaultAsyncHttpxClient()`) too when making several: building the
-    HTTP transport (its TLS context) costs 30-50 ms per client, and one pool of connections
-    serves them all. Closing any of the clients closes it.
+    `http_client` (`models.http.new_http_client()`) too when making several: one pool of
+    connections serves them all. Closing any of the clients closes it.
     """
     key = read_api_key(config)
     # Our own transport when none is given, so the reply check (protocol.py) is always on it.
-    http = install_check(http_client or openai.DefaultAsyncHttpxClient())
+    http = install_check(http_client or new_http_client())
     kwargs: dict[str, Any] = {
         "model": config.model,
         "api_key": key,
