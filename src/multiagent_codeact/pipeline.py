@@ -13,7 +13,7 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Coroutine, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -173,6 +173,17 @@ async def _no_inputs() -> list[tuple[Any, ...]] | None:
     return None
 
 
+async def _to_the_end(closing: Coroutine[Any, Any, None]) -> None:
+    """Await `closing` to its end even when the caller is cancelled meanwhile (then re-raise):
+    a run cut short, as a batch cancels its other tasks, must still close its connections."""
+    task = asyncio.ensure_future(closing)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
+
+
 def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 
@@ -251,8 +262,7 @@ class _Run:
             self.recorder.emit("error", message=str(exc), type=type(exc).__name__)
             solution = self._solution(None, None, error=str(exc), rounds=0)
         finally:
-            await asyncio.gather(*(c.close() for c in self.clients), return_exceptions=True)
-            await self.http.aclose()
+            await _to_the_end(self._close_connections())
         solution = solution.model_copy(
             update={"duration_ms": (time.perf_counter() - started) * 1000}
         )
@@ -265,6 +275,10 @@ class _Run:
             duration_ms=solution.duration_ms,
         )
         return solution
+
+    async def _close_connections(self) -> None:
+        await asyncio.gather(*(c.close() for c in self.clients), return_exceptions=True)
+        await self.http.aclose()
 
     @asynccontextmanager
     async def _given_inputs(self, sandbox: Sandbox) -> AsyncIterator[Sandbox]:
